@@ -1,0 +1,53 @@
+"""Command line: `python -m core migrate | demo --scale small|large | partitions | check`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m core", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="upgrade the database to the newest schema")
+    sub.add_parser("check", help="fail when the models and the migrations disagree")
+    parts = sub.add_parser("partitions", help="create monthly partitions ahead of time")
+    parts.add_argument("--months-ahead", type=int, default=3)
+    demo = sub.add_parser("demo", help="load demo data into an empty database")
+    demo.add_argument("--scale", choices=("small", "large"), default="small")
+    demo.add_argument("--seed", type=int, default=20261121)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+    from sqlalchemy import text
+
+    from core.db import get_engine
+    from core.migrate import check, upgrade
+
+    engine = get_engine()
+    if args.command == "migrate":
+        upgrade(engine)
+    elif args.command == "check":
+        check(engine)
+        print("models and migrations agree")
+    elif args.command == "partitions":
+        with engine.begin() as conn:
+            n = conn.execute(text("SELECT ensure_partitions(1, :m)"), {"m": args.months_ahead})
+            print(f"created {n.scalar()} partitions")
+    elif args.command == "demo":
+        from core.demo import DemoDataExists, load_demo
+
+        upgrade(engine)
+        try:
+            counts = load_demo(engine, scale=args.scale, seed=args.seed, progress=True)
+        except DemoDataExists as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        for table, n in counts.items():
+            print(f"{table:40s} {n:>12,}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""API keys and their usage log, webhooks and their delivery log, and the GraphQL schema
+and REST endpoint registries (seeds 001 phase 5 and 000, reconciled).
+
+The two logs are range-partitioned by month on created_at; the migration creates the
+partitions.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, UniqueConstraint, func, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.models.base import (
+    EMPTY_ARRAY,
+    EMPTY_OBJECT,
+    FALSE,
+    TRUE,
+    ZERO,
+    Base,
+    CreatedAt,
+    Timestamps,
+    UUIDPrimaryKey,
+    check,
+    non_negative,
+    one_of,
+)
+
+WEBHOOK_DELIVERY_STATUSES = ("pending", "success", "failed", "retry")
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+DEFAULT_RATE_LIMIT = text("100")
+
+
+def _positive_rate_limit() -> CheckConstraint:
+    return check(
+        "rate_limit > 0",
+        "rate_limit_positive",
+        field="rate_limit",
+        message="rate limit must be greater than zero",
+    )
+
+
+class ApiKey(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "api_keys"
+    __table_args__ = (
+        _positive_rate_limit(),
+        Index("idx_api_keys_key_prefix", "key_prefix"),
+        Index("idx_api_keys_user_id", "user_id"),
+        Index("idx_api_keys_is_active", "is_active", postgresql_where=text("is_active")),
+    )
+
+    name: Mapped[str]
+    # Shown to people to tell keys apart; the key is found by its hash.
+    key_prefix: Mapped[str]
+    key_hash: Mapped[str] = mapped_column(unique=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    permissions: Mapped[list[Any]] = mapped_column(server_default=EMPTY_ARRAY)
+    rate_limit: Mapped[int] = mapped_column(server_default=DEFAULT_RATE_LIMIT)
+    is_active: Mapped[bool] = mapped_column(server_default=TRUE)
+    expires_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class ApiUsageLog(UUIDPrimaryKey, CreatedAt, Base):
+    __tablename__ = "api_usage_logs"
+    __table_args__ = (
+        non_negative("response_time_ms"),
+        non_negative("request_size_bytes"),
+        non_negative("response_size_bytes"),
+        Index("idx_api_usage_logs_api_key_id", "api_key_id"),
+        Index("idx_api_usage_logs_endpoint", "endpoint"),
+        Index("idx_api_usage_logs_created_at", "created_at"),
+        {"postgresql_partition_by": "RANGE (created_at)"},
+    )
+
+    api_key_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="SET NULL")
+    )
+    endpoint: Mapped[str]
+    method: Mapped[str]
+    status_code: Mapped[int]
+    response_time_ms: Mapped[int]
+    request_size_bytes: Mapped[int | None]
+    response_size_bytes: Mapped[int | None]
+    ip_address: Mapped[str | None]
+    user_agent: Mapped[str | None]
+    created_at: Mapped[datetime] = mapped_column(
+        primary_key=True, server_default=func.now(), sort_order=100
+    )
+
+
+class Webhook(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "webhooks"
+    __table_args__ = (
+        Index("idx_webhooks_user_id", "user_id"),
+        Index("idx_webhooks_is_active", "is_active", postgresql_where=text("is_active")),
+        Index("idx_webhooks_events", "events", postgresql_using="gin"),
+    )
+
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str]
+    description: Mapped[str | None]
+    url: Mapped[str]
+    events: Mapped[list[str]]
+    is_active: Mapped[bool] = mapped_column(server_default=TRUE)
+    # Signing secret. Storing ciphertext or a secret reference here instead of the plain
+    # secret is left to a later change; see docs/schema-notes/api.md.
+    secret_key: Mapped[str | None]
+    headers: Mapped[dict[str, Any]] = mapped_column(server_default=EMPTY_OBJECT)
+
+    # The ORM deletes loaded logs, the database's ON DELETE CASCADE the rest.
+    delivery_logs: Mapped[list[WebhookDeliveryLog]] = relationship(
+        back_populates="webhook",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class WebhookDeliveryLog(UUIDPrimaryKey, CreatedAt, Base):
+    __tablename__ = "webhook_delivery_logs"
+    __table_args__ = (
+        one_of("status", WEBHOOK_DELIVERY_STATUSES),
+        non_negative("attempt_count"),
+        Index("idx_webhook_delivery_logs_webhook_id", "webhook_id"),
+        Index("idx_webhook_delivery_logs_event_type", "event_type"),
+        Index("idx_webhook_delivery_logs_status", "status"),
+        Index("idx_webhook_delivery_logs_created_at", "created_at"),
+        {"postgresql_partition_by": "RANGE (created_at)"},
+    )
+
+    webhook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event_type: Mapped[str]
+    payload: Mapped[dict[str, Any]]
+    response_code: Mapped[int | None]
+    response_body: Mapped[str | None]
+    error_message: Mapped[str | None]
+    status: Mapped[str] = mapped_column(server_default=text("'pending'"))
+    attempt_count: Mapped[int] = mapped_column(server_default=ZERO)
+    next_retry_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(
+        primary_key=True, server_default=func.now(), sort_order=100
+    )
+    completed_at: Mapped[datetime | None]
+
+    webhook: Mapped[Webhook] = relationship(back_populates="delivery_logs")
+
+
+class GraphqlSchemaDefinition(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "graphql_schema_definitions"
+
+    name: Mapped[str] = mapped_column(unique=True)
+    description: Mapped[str | None]
+    schema_definition: Mapped[str]
+    is_active: Mapped[bool] = mapped_column(server_default=TRUE)
+    version: Mapped[str]
+
+
+class RestApiEndpoint(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "rest_api_endpoints"
+    __table_args__ = (
+        # The seeds made path unique alone, but one path serves several methods.
+        UniqueConstraint("path", "method"),
+        one_of("method", HTTP_METHODS),
+        _positive_rate_limit(),
+        Index("idx_rest_api_endpoints_function_name", "function_name"),
+    )
+
+    path: Mapped[str]
+    method: Mapped[str]
+    description: Mapped[str | None]
+    function_name: Mapped[str]
+    required_permissions: Mapped[list[str] | None]
+    rate_limit: Mapped[int] = mapped_column(server_default=DEFAULT_RATE_LIMIT)
+    is_public: Mapped[bool] = mapped_column(server_default=FALSE)
+    is_deprecated: Mapped[bool] = mapped_column(server_default=FALSE)
+    version: Mapped[str]

@@ -1,0 +1,1 @@
+"""Core services: one verb per user action, each in one unit of work."""

@@ -1,0 +1,71 @@
+"""Read service for the overview page: live counts across the business."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from core.db import Actor, unit_of_work
+from core.models import DataSubjectRequest, Event, Order, OrderItem
+
+OPEN_REQUEST_STATUSES = ("pending", "processing")
+
+
+@dataclass(frozen=True)
+class OverviewCounts:
+    events: int
+    published_events: int
+    upcoming_events: int
+    tickets_sold: int
+    revenue: Decimal
+    completed_orders: int
+    open_compliance_requests: int
+    overdue_compliance_requests: int
+    as_of: datetime
+
+
+def get_overview_counts(actor: Actor) -> OverviewCounts:
+    """Counts of events, tickets sold, revenue and open compliance requests, as of now.
+
+    Tickets and revenue count completed orders only. Raises core.errors.DomainError
+    subclasses for database refusals (for example a permission the actor lacks).
+    """
+    with unit_of_work(actor, read_only=True) as uow:
+        now = uow.session.scalar(select(func.now()))
+        events = uow.session.execute(
+            select(
+                func.count(),
+                func.count().filter(Event.status == "published"),
+                func.count().filter(Event.status == "published", Event.start_date > now),
+            )
+        ).one()
+        orders = uow.session.execute(
+            select(func.count(), func.coalesce(func.sum(Order.total_amount), 0)).where(
+                Order.status == "completed"
+            )
+        ).one()
+        tickets = uow.session.scalar(
+            select(func.coalesce(func.sum(OrderItem.quantity), 0))
+            .join(Order, Order.id == OrderItem.order_id)
+            .where(Order.status == "completed")
+        )
+        requests = uow.session.execute(
+            select(
+                func.count(),
+                func.count().filter(DataSubjectRequest.due_at < now),
+            ).where(DataSubjectRequest.status.in_(OPEN_REQUEST_STATUSES))
+        ).one()
+    return OverviewCounts(
+        events=events[0],
+        published_events=events[1],
+        upcoming_events=events[2],
+        tickets_sold=int(tickets or 0),
+        revenue=Decimal(orders[1]),
+        completed_orders=orders[0],
+        open_compliance_requests=requests[0],
+        overdue_compliance_requests=requests[1],
+        as_of=now,
+    )

@@ -1,0 +1,1 @@
+"""Streamlit entry point and the UI pieces pages share."""

@@ -1,0 +1,47 @@
+"""Process-wide resources for the Streamlit app, cached once per server process."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import streamlit as st
+
+from core.bootstrap import prepare_database
+from core.db import Actor
+from core.errors import DomainError
+
+log = logging.getLogger("dashboard")
+
+
+@st.cache_resource(
+    show_spinner="Preparing the database (first start migrates and loads demo data)…"
+)
+def ensure_database() -> bool:
+    """Migrate and seed once per process; later reruns hit the cache."""
+    prepare_database()
+    return True
+
+
+def current_actor() -> Actor:
+    """The person using this browser session, as core services need to know them.
+
+    Until sign-in exists every session acts as the dashboard itself; the IP address and
+    user agent still reach the audit trail.
+    """
+    headers = st.context.headers
+    return Actor(
+        user_id=None,
+        ip_address=getattr(st.context, "ip_address", None),
+        user_agent=headers.get("User-Agent") if headers else "dashboard",
+    )
+
+
+def show_error(exc: Exception) -> None:
+    """Show a known error's message; log anything else and show only a reference."""
+    if isinstance(exc, DomainError):
+        st.error(exc.message, icon=":material/error:")
+        return
+    reference = uuid.uuid4().hex[:8]
+    log.exception("unexpected error, reference %s", reference, exc_info=exc)
+    st.error(f"An unexpected error has occurred. Reference: {reference}", icon=":material/error:")
