@@ -37,8 +37,6 @@ EXPRESSION_INDEXES = frozenset(
 def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
     if type_ == "table" and name and _PARTITION.match(name):
         return name in target_metadata.tables
-    if type_ == "index" and name in EXPRESSION_INDEXES:
-        return False
     return True
 
 

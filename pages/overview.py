@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pandas as pd
+import plotly.express as px
 import streamlit as st
 
-from core.services.overview import get_overview_counts
+from core.services.overview import get_overview_counts, list_upcoming_events
 from dashboard.runtime import current_actor, show_error
 
 st.title("Overview")
@@ -15,6 +17,7 @@ if st.button("Refresh", icon=":material/refresh:"):
 
 try:
     counts = get_overview_counts(current_actor())
+    upcoming = list_upcoming_events(current_actor(), limit=10)
 except Exception as exc:
     show_error(exc)
     st.stop()
@@ -49,3 +52,42 @@ row2[1].metric(
     delta_color="inverse",
 )
 st.caption(f"As of {counts.as_of:%Y-%m-%d %H:%M:%S %Z}")
+
+st.subheader("Next events")
+if not upcoming:
+    st.info("No published events ahead. Create one and publish it to see its sales here.")
+else:
+    table = pd.DataFrame(
+        {
+            "Event": [e.title for e in upcoming],
+            "Starts": [e.start_date for e in upcoming],
+            "Venue": [e.venue or "—" for e in upcoming],
+            "Status": [e.status for e in upcoming],
+            "Sold": [e.sold for e in upcoming],
+            "Capacity": [e.capacity for e in upcoming],
+        }
+    )
+    chart = px.bar(
+        table.assign(Free=table["Capacity"] - table["Sold"]),
+        y="Event",
+        x=["Sold", "Free"],
+        orientation="h",
+        labels={"value": "Tickets", "variable": ""},
+        color_discrete_sequence=["#b0306a", "#e8c4d4"],
+    )
+    chart.update_layout(
+        yaxis={"autorange": "reversed"},
+        height=60 + 32 * len(table),
+        margin={"l": 0, "r": 0, "t": 10, "b": 0},
+    )
+    st.plotly_chart(chart)
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={
+            "Starts": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+            "Sold": st.column_config.ProgressColumn(
+                min_value=0, max_value=max(int(table["Capacity"].max()), 1), format="%d"
+            ),
+        },
+    )

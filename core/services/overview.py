@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from core.db import Actor, unit_of_work
-from core.models import DataSubjectRequest, Event, Order, OrderItem
+from core.models import DataSubjectRequest, Event, Order, OrderItem, TicketType, Venue
 
 OPEN_REQUEST_STATUSES = ("pending", "processing")
 
@@ -69,3 +69,51 @@ def get_overview_counts(actor: Actor) -> OverviewCounts:
         overdue_compliance_requests=requests[1],
         as_of=now,
     )
+
+
+@dataclass(frozen=True)
+class UpcomingEvent:
+    title: str
+    start_date: datetime
+    venue: str | None
+    status: str
+    capacity: int
+    sold: int
+
+
+def list_upcoming_events(actor: Actor, limit: int = 10) -> list[UpcomingEvent]:
+    """The next `limit` events that have not ended, with tickets sold against capacity.
+
+    Capacity is the sum of the event's ticket types; sold is capacity minus what remains.
+    Raises core.errors.DomainError subclasses for database refusals.
+    """
+    sold = (
+        select(
+            TicketType.event_id,
+            func.sum(TicketType.total_capacity).label("capacity"),
+            func.sum(TicketType.total_capacity - TicketType.remaining_capacity).label("sold"),
+        )
+        .group_by(TicketType.event_id)
+        .subquery()
+    )
+    query = (
+        select(
+            Event.title,
+            Event.start_date,
+            Venue.name,
+            Event.status,
+            func.coalesce(sold.c.capacity, 0),
+            func.coalesce(sold.c.sold, 0),
+        )
+        .outerjoin(Venue, Venue.id == Event.venue_id)
+        .outerjoin(sold, sold.c.event_id == Event.id)
+        .where(Event.end_date > func.now(), Event.status.in_(("published", "postponed")))
+        .order_by(Event.start_date, Event.id)
+        .limit(limit)
+    )
+    with unit_of_work(actor, read_only=True) as uow:
+        rows = uow.session.execute(query).all()
+    return [
+        UpcomingEvent(title, start, venue, status, int(capacity), int(sold_count))
+        for title, start, venue, status, capacity, sold_count in rows
+    ]
