@@ -29,11 +29,13 @@ def current_actor() -> Actor:
     Until sign-in exists every session acts as the dashboard itself; the IP address and
     user agent still reach the audit trail.
     """
-    headers = st.context.headers
+    ip_address = getattr(st.context, "ip_address", None)
+    user_agent = st.context.headers.get("User-Agent") if st.context.headers else None
     return Actor(
         user_id=None,
-        ip_address=getattr(st.context, "ip_address", None),
-        user_agent=headers.get("User-Agent") if headers else "dashboard",
+        # Outside a real browser session (tests, scripts) these may be absent or stand-ins.
+        ip_address=ip_address if isinstance(ip_address, str) else None,
+        user_agent=user_agent if isinstance(user_agent, str) else "dashboard",
     )
 
 

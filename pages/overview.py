@@ -29,6 +29,7 @@ row1[1].metric(
     f"{counts.published_events:,}",
     f"{counts.upcoming_events:,} upcoming",
     delta_color="off",
+    delta_arrow="off",
 )
 row1[2].metric("Tickets sold", f"{counts.tickets_sold:,}", help="Tickets on completed orders")
 row1[3].metric(
@@ -36,6 +37,7 @@ row1[3].metric(
     f"${counts.revenue:,.2f}",
     f"{counts.completed_orders:,} completed orders",
     delta_color="off",
+    delta_arrow="off",
 )
 
 row2 = st.columns(4)
@@ -68,11 +70,15 @@ else:
         }
     )
     chart = px.bar(
-        table.assign(Free=table["Capacity"] - table["Sold"]),
-        y="Event",
+        # Titles repeat across cities and dates; the label keeps each bar apart.
+        table.assign(
+            Free=table["Capacity"] - table["Sold"],
+            Label=[f"{e.title} · {e.venue or 'no venue'} · {e.start_date:%b %d}" for e in upcoming],
+        ),
+        y="Label",
         x=["Sold", "Free"],
         orientation="h",
-        labels={"value": "Tickets", "variable": ""},
+        labels={"value": "Tickets", "variable": "", "Label": ""},
         color_discrete_sequence=["#b0306a", "#e8c4d4"],
     )
     chart.update_layout(

@@ -7,10 +7,11 @@ from decimal import Decimal
 from sqlalchemy import Engine, text
 from streamlit.testing.v1 import AppTest
 
+from core.config import PROJECT_ROOT
 from core.db import Actor
 from core.services.overview import get_overview_counts
 
-APP = "dashboard/app.py"
+APP = str(PROJECT_ROOT / "dashboard" / "app.py")
 
 
 def _expected(engine: Engine) -> dict[str, object]:
