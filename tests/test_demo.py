@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import date
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, text
@@ -15,6 +16,9 @@ from core.demo.ids import id_from_bits
 from core.demo.scales import DEFAULT_SEED, SCALES, expected_counts
 from core.migrate import upgrade
 from core.models import Base
+
+if TYPE_CHECKING:
+    from tests.conftest import DatabaseFactory
 
 TABLES = sorted(Base.metadata.tables)
 ANALYTICS = (
@@ -65,7 +69,9 @@ def test_every_table_has_rows(counts: dict[str, int]) -> None:
 def test_counts_keep_the_small_scale_promise(counts: dict[str, int]) -> None:
     promise = expected_counts("small")
     assert set(promise) == set(TABLES)
-    broken = {t: (promise[t], n) for t, n in counts.items() if not promise[t][0] <= n <= promise[t][1]}
+    broken = {
+        t: (promise[t], n) for t, n in counts.items() if not promise[t][0] <= n <= promise[t][1]
+    }
     assert broken == {}
 
 
@@ -145,7 +151,8 @@ def test_seats_are_sold_once_and_match_the_items(engine: Engine) -> None:
             LEFT JOIN orders o ON o.id = es.order_id
             WHERE es.status IN ('sold', 'held')
               AND (tt.seating_section_id <> vs.section_id OR tt.event_id <> es.event_id
-                   OR (es.status = 'sold' AND (o.event_id <> es.event_id OR o.status <> 'completed')))
+                   OR (es.status = 'sold'
+                       AND (o.event_id <> es.event_id OR o.status <> 'completed')))
             """,
         )
         # Held seats point at a live lock of a pending order; blocked ones mirror the venue.
@@ -184,7 +191,8 @@ def test_discount_and_promo_code_usage_counts_orders(engine: Engine) -> None:
             conn,
             """
             SELECT count(*) FROM promotional_codes p
-            WHERE p.usage_count <> (SELECT count(*) FROM promotional_code_usage WHERE code_id = p.id)
+            WHERE p.usage_count <> (SELECT count(*) FROM promotional_code_usage u
+                                     WHERE u.code_id = p.id)
                OR p.usage_count <> (SELECT count(DISTINCT order_id) FROM order_items
                                      WHERE promotional_code_id = p.id)
             """,
@@ -216,7 +224,11 @@ def test_order_totals_are_the_sums_of_their_items(engine: Engine) -> None:
             WHERE oi.unit_price <> tt.base_price OR oi.quantity NOT BETWEEN 1 AND 4
             """,
         )
-        _zero(conn, "SELECT count(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_items WHERE order_id = o.id)")
+        _zero(
+            conn,
+            "SELECT count(*) FROM orders o "
+            "WHERE NOT EXISTS (SELECT 1 FROM order_items WHERE order_id = o.id)",
+        )
 
 
 def test_orders_follow_their_status_and_event(engine: Engine, anchor: date) -> None:
@@ -252,13 +264,17 @@ def test_events_sit_around_the_anchor(engine: Engine, anchor: date) -> None:
     with engine.connect() as conn:
         past, upcoming = conn.execute(
             text(
-                "SELECT count(*) FILTER (WHERE start_date < :a), count(*) FILTER (WHERE start_date > :a) "
+                "SELECT count(*) FILTER (WHERE start_date < :a), "
+                "count(*) FILTER (WHERE start_date > :a) "
                 "FROM events WHERE status IN ('published', 'completed')"
             ),
             {"a": anchor},
         ).one()
         assert past > 0 and upcoming > 0
-        _zero(conn, f"SELECT count(*) FROM events WHERE status = 'completed' AND end_date >= '{anchor}'")
+        _zero(
+            conn,
+            f"SELECT count(*) FROM events WHERE status = 'completed' AND end_date >= '{anchor}'",
+        )
         _zero(
             conn,
             "SELECT count(*) FROM events WHERE current_attendance > capacity "
@@ -273,11 +289,16 @@ def test_analytics_are_daily_past_and_ordered(engine: Engine, anchor: date) -> N
         for table in ANALYTICS[:-1]:
             _zero(conn, f"SELECT count(*) FROM {table} WHERE date >= '{anchor}'")
         _zero(conn, f"SELECT count(*) FROM user_engagement WHERE occurred_at >= '{anchor}'")
-        _zero(conn, "SELECT count(*) FROM campaign_analytics WHERE clicks > impressions OR conversions > clicks")
+        _zero(
+            conn,
+            "SELECT count(*) FROM campaign_analytics "
+            "WHERE clicks > impressions OR conversions > clicks",
+        )
         _zero(
             conn,
             "SELECT count(*) FROM sponsor_analytics "
-            "WHERE clicks > impressions OR leads_generated > clicks OR conversions > leads_generated",
+            "WHERE clicks > impressions OR leads_generated > clicks "
+            "OR conversions > leads_generated",
         )
         _zero(conn, "SELECT count(*) FROM email_analytics WHERE opens > sends OR clicks > opens")
         _zero(
@@ -310,20 +331,42 @@ def test_people_roles_and_compliance(engine: Engine, anchor: date) -> None:
             """,
         )
         types = {r[0] for r in conn.execute(text("SELECT DISTINCT user_type FROM users"))}
-        assert types == {"admin", "organizer", "marketing", "designer", "model", "sponsor", "staff", "attendee"}
-        assert conn.execute(
-            text(
-                "SELECT count(*) FROM role_permissions rp JOIN roles r ON r.id = rp.role_id "
-                "JOIN permissions p ON p.id = rp.permission_id "
-                "WHERE r.name = 'organizer' AND p.name = 'orders:refund'"
-            )
-        ).scalar_one() == 1
+        assert types == {
+            "admin",
+            "organizer",
+            "marketing",
+            "designer",
+            "model",
+            "sponsor",
+            "staff",
+            "attendee",
+        }
+        assert (
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM role_permissions rp JOIN roles r ON r.id = rp.role_id "
+                    "JOIN permissions p ON p.id = rp.permission_id "
+                    "WHERE r.name = 'organizer' AND p.name = 'orders:refund'"
+                )
+            ).scalar_one()
+            == 1
+        )
         requests = conn.execute(
             text("SELECT request_type, status, submitted_at, due_at FROM data_subject_requests")
         ).all()
-        assert {r[0] for r in requests} == {"access", "portability", "erasure", "rectification", "restriction"}
+        assert {r[0] for r in requests} == {
+            "access",
+            "portability",
+            "erasure",
+            "rectification",
+            "restriction",
+        }
         assert {r[1] for r in requests} == {"pending", "processing", "completed", "rejected"}
-        _zero(conn, "SELECT count(*) FROM data_subject_requests WHERE due_at <> submitted_at + interval '1 month'")
+        _zero(
+            conn,
+            "SELECT count(*) FROM data_subject_requests "
+            "WHERE due_at <> submitted_at + interval '1 month'",
+        )
         overdue = conn.execute(
             text(
                 "SELECT count(*) FROM data_subject_requests "
@@ -384,9 +427,11 @@ def _snapshot(conn: Connection) -> dict[str, object]:
 
 
 def test_the_same_seed_and_anchor_give_the_same_rows(
-    scratch_database: Engine, databases, server_url: str
+    scratch_database: Engine, databases: DatabaseFactory
 ) -> None:
-    second = create_engine(databases.create("fashionistas_scratch"), connect_args={"options": "-c timezone=UTC"})
+    second = create_engine(
+        databases.create("fashionistas_scratch"), connect_args={"options": "-c timezone=UTC"}
+    )
     anchor = date(2026, 3, 14)
     try:
         snapshots, returned = [], []

@@ -35,8 +35,9 @@ CHANNEL_REACH = {
     "organic_social": (9_000, 0.011),
     "affiliate": (3_000, 0.040),
 }
-# Days of opens and clicks an e-mail send is followed for.
+# Days an e-mail send, or a published post, is followed for.
 EMAIL_DAYS = 30
+SOCIAL_DAYS = 30
 WEEKDAY = (1.0, 0.95, 1.0, 1.05, 1.15, 1.25, 1.1)
 
 
@@ -59,6 +60,7 @@ def _window(first: int, last: int, world: World) -> range:
 
 
 def tables(world: World) -> Iterator[TableLoad]:
+    """Designer, sponsor, campaign, e-mail and social analytics, and user engagement."""
     yield _designer_analytics(world)
     yield _sponsor_analytics(world)
     yield _campaign_analytics(world)
@@ -75,7 +77,7 @@ def _designer_analytics(world: World) -> TableLoad:
         rand = rng.random
         for d in world.designers:
             base = 20 + int(2_000 * rand() ** 3)
-            slugs = [c.id for c in d.collections[:2]]
+            shown = [c.id for c in d.collections[:2]]
             for day in days:
                 date, created = stamps(day)
                 views = int(base * WEEKDAY[(day + 3) % 7] * (0.6 + 0.8 * rand()))
@@ -84,7 +86,7 @@ def _designer_analytics(world: World) -> TableLoad:
                     d.id,
                     date,
                     views,
-                    Jsonb({slug: int(views * 0.4 * rand()) for slug in slugs}),
+                    Jsonb({collection: int(views * 0.4 * rand()) for collection in shown}),
                     int(views * 0.05 * rand()),
                     int(views * 0.02 * rand()),
                     int(views * 0.08 * rand()),
@@ -157,7 +159,10 @@ def _sponsor_analytics(world: World) -> TableLoad:
 
 
 def campaign_analytics_count(world: World) -> int:
-    return sum(len(_window(c.first_day, c.last_day, world)) * len(c.channels) for c in world.campaigns)
+    """Rows of campaign_analytics: campaigns x days in the window x channels."""
+    return sum(
+        len(_window(c.first_day, c.last_day, world)) * len(c.channels) for c in world.campaigns
+    )
 
 
 def _campaign_analytics(world: World) -> TableLoad:
@@ -174,7 +179,20 @@ def _campaign_analytics(world: World) -> TableLoad:
                 weekday = WEEKDAY[(day + 3) % 7]
                 for channel, base, ctr, paid in reach:
                     if rand() < IDLE_SHARE:
-                        yield (new_id(rng), campaign_id, date, channel, 0, 0, 0, "0.00", "0.00", None, created, created)
+                        yield (
+                            new_id(rng),
+                            campaign_id,
+                            date,
+                            channel,
+                            0,
+                            0,
+                            0,
+                            "0.00",
+                            "0.00",
+                            None,
+                            created,
+                            created,
+                        )
                         continue
                     impressions = int(base * weekday * (0.3 + 1.4 * rand()))
                     clicks = int(impressions * ctr * (0.5 + rand()))
@@ -183,7 +201,7 @@ def _campaign_analytics(world: World) -> TableLoad:
                     yield (
                         new_id(rng), campaign_id, date, channel, impressions, clicks, conversions,
                         money(conversions * price), money(cost),
-                        Jsonb({"ctr": round(clicks / impressions, 4) if impressions else 0}) if day % 7 == 0 else None,
+                        Jsonb({"ctr": round(clicks / impressions, 4)}) if day % 7 == 0 else None,
                         created, created,
                     )  # fmt: skip
 
@@ -215,8 +233,9 @@ def _email_analytics(world: World) -> TableLoad:
                     opens = int(sends * (0.2 + 0.25 * rand()))
                     clicks = int(opens * (0.05 + 0.2 * rand()))
                     yield (
-                        new_id(rng), m.id, date, sends, opens, clicks, int(sends * 0.015 * rand()),
-                        int(sends * 0.004 * rand()), int(sends * 0.0005 * rand()), None, created, created,
+                        new_id(rng), m.id, date, sends, opens, clicks,
+                        int(sends * 0.015 * rand()), int(sends * 0.004 * rand()),
+                        int(sends * 0.0005 * rand()), None, created, created,
                     )  # fmt: skip
 
     return TableLoad(
@@ -226,6 +245,12 @@ def _email_analytics(world: World) -> TableLoad:
             "unsubscribes", "complaints", "metrics", "created_at", "updated_at",
         ),
         rows(),
+        sum(
+            len(_window(m.sent // DAY, m.sent // DAY + EMAIL_DAYS - 1, world))
+            for c in world.campaigns
+            for m in c.emails
+            if m.sent is not None
+        ),
     )  # fmt: skip
 
 
@@ -240,7 +265,7 @@ def _social_analytics(world: World) -> TableLoad:
                     continue
                 first = p.published // DAY
                 base = 1_000 + int(60_000 * rand() ** 2)
-                for n, day in enumerate(_window(first, first + 29, world)):
+                for n, day in enumerate(_window(first, first + SOCIAL_DAYS - 1, world)):
                     date, created = stamps(day)
                     impressions = int(base / (1 + n) ** 1.2 * (0.7 + 0.6 * rand()))
                     reach = int(impressions * (0.6 + 0.35 * rand()))
@@ -262,6 +287,12 @@ def _social_analytics(world: World) -> TableLoad:
             "shares", "saves", "clicks", "metrics", "created_at", "updated_at",
         ),
         rows(),
+        sum(
+            len(_window(p.published // DAY, p.published // DAY + SOCIAL_DAYS - 1, world))
+            for c in world.campaigns
+            for p in c.posts
+            if p.published is not None
+        ),
     )  # fmt: skip
 
 
@@ -281,7 +312,11 @@ def _engagement(world: World) -> TableLoad:
         for done in range(0, n, batch):
             kinds = choices(types, type_weights, k=min(batch, n - done))
             for kind in kinds:
-                user = attendees[int(len(attendees) * rand() ** 1.5)] if rand() < 0.9 else users[int(len(users) * rand())]
+                user = (
+                    attendees[int(len(attendees) * rand() ** 1.5)]
+                    if rand() < 0.9
+                    else users[int(len(users) * rand())]
+                )
                 at = start + int(span * rand())
                 if at < user.created:
                     at = user.created + int((clock.t0 - user.created) * rand())

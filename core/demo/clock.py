@@ -29,18 +29,22 @@ def ts_text(seconds: int) -> str:
 
 
 def ts_or_none(seconds: int | None) -> str | None:
+    """ts_text, passing None (SQL NULL) through."""
     return None if seconds is None else ts_text(seconds)
 
 
 def day_of(seconds: int) -> int:
+    """The epoch day number of a moment."""
     return seconds // DAY
 
 
 def to_date(day: int) -> date:
+    """The date of an epoch day number."""
     return date.fromordinal(day + _EPOCH_ORDINAL)
 
 
 def to_datetime(seconds: int) -> datetime:
+    """The UTC datetime of epoch seconds."""
     return datetime.fromtimestamp(seconds, UTC)
 
 

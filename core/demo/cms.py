@@ -14,7 +14,8 @@ from core.demo.writer import TableLoad
 
 # (title, slug, status, layout, blocks)
 PAGES = (
-    ("Fashionistas", "home", "published", "landing", ("hero", "event_list", "designer_list", "sponsor_list", "cta")),
+    ("Fashionistas", "home", "published", "landing",
+     ("hero", "event_list", "designer_list", "sponsor_list", "cta")),
     ("About us", "about", "published", "default", ("hero", "text", "image", "testimonial")),
     ("Events", "events", "published", "listing", ("hero", "event_list")),
     ("Designers", "designers", "published", "listing", ("hero", "designer_list", "gallery")),
@@ -24,6 +25,10 @@ PAGES = (
     ("Terms of sale", "terms", "archived", "legal", ("text", "text")),
 )  # fmt: skip
 CITY_BLOCKS = ("hero", "event_list", "feature", "cta")
+CDN = "https://cdn.fashionistas.example"
+# Sizes in bytes; videos pass the 2 GiB an integer column could not hold.
+FILE_BYTES = (20_000, 4_000_000)
+VIDEO_BYTES = (50_000_000, 3_500_000_000)
 MEDIA = (
     ("image", "image/jpeg", "jpg"),
     ("image", "image/png", "png"),
@@ -33,16 +38,26 @@ MEDIA = (
 
 
 def page_count(n_venues: int) -> int:
+    """The fixed pages plus a landing page per venue city."""
     return len(PAGES) + min(len(CITIES), n_venues)
 
 
 def tables(world: World) -> Iterator[TableLoad]:
+    """pages, content_blocks, page_versions, media_items."""
     rng, pools, t0 = world.rng, world.pools, world.clock.t0
     authors = world.users_by_type["marketing"] + world.users_by_type["admin"]
     pages = list(PAGES)
     for city in CITIES[: min(len(CITIES), world.scale.venues)]:
         slug = city.name.lower().replace(" ", "-")
-        pages.append((f"{city.name} Fashion Week", f"{slug}-fashion-week", "published", "landing", CITY_BLOCKS))
+        pages.append(
+            (
+                f"{city.name} Fashion Week",
+                f"{slug}-fashion-week",
+                "published",
+                "landing",
+                CITY_BLOCKS,
+            )
+        )
     page_rows, block_rows, version_rows = [], [], []
     for title, slug, status, layout, blocks in pages:
         page_id = new_id(rng)
@@ -54,12 +69,15 @@ def tables(world: World) -> Iterator[TableLoad]:
         keywords = ["fashion week", slug.replace("-", " ")]
         snapshot = []
         for order, kind in enumerate(blocks):
-            content = rng.choice(pools.paragraphs) if kind in ("text", "testimonial", "feature") else None
+            content = (
+                rng.choice(pools.paragraphs) if kind in ("text", "testimonial", "feature") else None
+            )
             settings = {"limit": 6} if kind.endswith("_list") else {}
             snapshot.append({"type": kind, "order": order})
+            pictured = kind in ("hero", "image")
             block_rows.append(
                 (new_id(rng), page_id, kind, f"{title}: {kind.replace('_', ' ')}", content,
-                 Jsonb({"image": f"https://cdn.fashionistas.example/pages/{slug}/{order}.jpg"} if kind in ("hero", "image") else {}),
+                 Jsonb({"image": f"{CDN}/pages/{slug}/{order}.jpg"} if pictured else {}),
                  order, Jsonb(settings), Jsonb({"theme": "light"}), Jsonb({}), versions,
                  ts_text(created), ts_text(created + versions * DAY))
             )  # fmt: skip
@@ -71,8 +89,9 @@ def tables(world: World) -> Iterator[TableLoad]:
             )  # fmt: skip
         page_rows.append(
             (page_id, slug, title, description, keywords, status, layout, author,
-             ts_or_none(published), versions, slug == "home", False, 3_600 if status == "published" else 0,
-             f"https://cdn.fashionistas.example/pages/{slug}/og.jpg", Jsonb({"@type": "WebPage", "name": title}),
+             ts_or_none(published), versions, slug == "home", False,
+             3_600 if status == "published" else 0, f"{CDN}/pages/{slug}/og.jpg",
+             Jsonb({"@type": "WebPage", "name": title}),
              ts_text(created), ts_text(created + versions * DAY))
         )  # fmt: skip
     yield TableLoad(
@@ -113,11 +132,11 @@ def _media(world: World, authors: list) -> TableLoad:
         created = ts_text(t0 - rng.randint(1, 500) * DAY)
         rows.append(
             (new_id(rng), name, kind, mime,
-             rng.randint(20_000, 4_000_000) if kind != "video" else rng.randint(50_000_000, 3_500_000_000),
-             f"https://cdn.fashionistas.example/media{folder.rstrip('/')}/{name}",
-             f"https://cdn.fashionistas.example/media/thumbs/{name}.jpg" if kind != "document" else None,
+             rng.randint(*(VIDEO_BYTES if kind == "video" else FILE_BYTES)),
+             f"{CDN}/media{folder.rstrip('/')}/{name}",
+             f"{CDN}/media/thumbs/{name}.jpg" if kind != "document" else None,
              f"Media item {n + 1}" if kind == "image" else None, None,
-             1_920 if kind in ("image", "video") else None, 1_080 if kind in ("image", "video") else None,
+             1_920 if kind != "document" else None, 1_080 if kind != "document" else None,
              rng.randint(10, 600) if kind == "video" else None, rng.choice(authors).id, folder,
              [folder.strip("/") or "general", kind], created, created)
         )  # fmt: skip

@@ -37,10 +37,12 @@ OTHER_ACTIONS = (
 
 
 def plan(world: World) -> None:
+    """Key ids first: profiles and orders may name the key their ciphertext needs."""
     world.encryption_key_ids = [new_id(world.rng) for _ in KEYS]
 
 
 def tables(world: World) -> Iterator[TableLoad]:
+    """encryption_keys, data_subject_requests, audit_logs (from the order sample)."""
     yield _keys(world)
     yield _requests(world)
     yield _audit(world)
@@ -49,13 +51,24 @@ def tables(world: World) -> Iterator[TableLoad]:
 def _keys(world: World) -> TableLoad:
     t0 = world.clock.t0
     rows = []
-    for key_id, (name, version, reference, active) in zip(world.encryption_key_ids, KEYS, strict=True):
+    for key_id, (name, version, reference, active) in zip(
+        world.encryption_key_ids, KEYS, strict=True
+    ):
         created = t0 - (400 if version == 1 else 120) * DAY
         rotated = None if active else ts_text(t0 - 120 * DAY)
         rows.append((key_id, name, version, "fernet", reference, active, rotated, ts_text(created)))
     return TableLoad(
         "encryption_keys",
-        ("id", "key_name", "key_version", "algorithm", "key_reference", "is_active", "rotated_at", "created_at"),
+        (
+            "id",
+            "key_name",
+            "key_version",
+            "algorithm",
+            "key_reference",
+            "is_active",
+            "rotated_at",
+            "created_at",
+        ),
         rows,
     )
 
@@ -73,12 +86,18 @@ def _requests(world: World) -> TableLoad:
         elif i == 2:
             status, age = "rejected", rng.randint(20, 90)
         else:
-            status = rng.choices(("completed", "pending", "processing", "rejected"), (50, 20, 15, 15))[0]
+            status = rng.choices(
+                ("completed", "pending", "processing", "rejected"), (50, 20, 15, 15)
+            )[0]
             age = rng.randint(1, 25) if status == "pending" else rng.randint(2, 120)
         submitted = t0 - age * DAY + rng.randrange(DAY)
         due = add_month(submitted)
         user = rng.choice(world.users) if rng.random() < 0.8 else None
-        email = user.email if user else f"{rng.choice(pools.first_ascii)}.{rng.choice(pools.last_ascii)}@example.org"
+        email = (
+            user.email
+            if user
+            else f"{rng.choice(pools.first_ascii)}.{rng.choice(pools.last_ascii)}@example.org"
+        )
         verified = submitted + rng.randint(1, 3) * DAY if status != "pending" else None
         if verified is not None and verified >= t0:
             verified = t0 - HOUR
@@ -92,7 +111,12 @@ def _requests(world: World) -> TableLoad:
                 email,
                 kind,
                 status,
-                Jsonb({"channel": rng.choice(("web form", "e-mail", "letter")), "scope": ["orders", "profile"]}),
+                Jsonb(
+                    {
+                        "channel": rng.choice(("web form", "e-mail", "letter")),
+                        "scope": ["orders", "profile"],
+                    }
+                ),
                 ts_text(submitted),
                 ts_text(due),
                 ts_or_none(verified),
@@ -124,7 +148,11 @@ def _audit(world: World) -> TableLoad:
     start = clock.first_day * DAY
     span = clock.t0 - start
     n = world.scale.audit_logs
-    staff = world.users_by_type["staff"] + world.users_by_type["organizer"] + world.users_by_type["admin"]
+    staff = (
+        world.users_by_type["staff"]
+        + world.users_by_type["organizer"]
+        + world.users_by_type["admin"]
+    )
     sample = [s for s in world.order_sample if s[4] >= start]
     rng.shuffle(sample)
     actions = [a for a, _ in OTHER_ACTIONS]
@@ -141,9 +169,10 @@ def _audit(world: World) -> TableLoad:
                    rng.choice(pools.ipv4), USER_AGENTS[0], False, ts_text(ts))  # fmt: skip
             made += 1
             if status != "pending":
+                changed = ts_text(min(ts + 5 * MINUTE, clock.t0 - MINUTE))
                 yield (new_id(rng), rng.choice(staff).id, "orders.update", "orders", order_id,
-                       Jsonb({"status": "pending"}), Jsonb({"status": status}), rng.choice(pools.ipv4),
-                       USER_AGENTS[1], False, ts_text(min(ts + 5 * MINUTE, clock.t0 - MINUTE)))  # fmt: skip
+                       Jsonb({"status": "pending"}), Jsonb({"status": status}),
+                       rng.choice(pools.ipv4), USER_AGENTS[1], False, changed)  # fmt: skip
                 made += 1
         for _ in range(n - made):
             action = rng.choices(actions, weights)[0]
@@ -156,8 +185,9 @@ def _audit(world: World) -> TableLoad:
                 record, old, new = e.id, {"status": "draft"}, {"status": e.status}
             else:
                 record, old, new = new_id(rng), {"version": 1}, {"version": 2}
+            at = ts_text(start + rng.randrange(span))
             yield (new_id(rng), rng.choice(staff).id, action, table, record, Jsonb(old), Jsonb(new),
-                   rng.choice(pools.ipv4), USER_AGENTS[1], False, ts_text(start + rng.randrange(span)))  # fmt: skip
+                   rng.choice(pools.ipv4), USER_AGENTS[1], False, at)  # fmt: skip
 
     return TableLoad(
         "audit_logs",

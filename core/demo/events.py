@@ -200,6 +200,7 @@ def split(total: int, shares: tuple[tuple[str, float], ...]) -> dict[str, int]:
 
 
 def schedule_count(n_events: int) -> int:
+    """Agenda items across n events (types by quota, one agenda per type)."""
     counts = split(n_events, TYPE_SHARES)
     return sum(counts[t] * len(AGENDAS[t]) for t in counts)
 
@@ -248,7 +249,7 @@ def plan(world: World) -> None:
         theme = rng.choice(THEMES)
         season = rng.choice(tuple(SEASON_TITLES.values()))
         title = rng.choice(TITLES[kind]).format(
-            city=venue.city.name, theme=theme, season=season, year=_year(clock.t0, start)
+            city=venue.city.name, theme=theme, season=season, year=to_datetime(start).year
         )
         event = EventRec(
             id=new_id(rng),
@@ -278,10 +279,6 @@ def plan(world: World) -> None:
         world.events.append(event)
     for name, _ in CATEGORIES:
         world.category_ids[name] = new_id(rng)
-
-
-def _year(t0: int, start: int) -> int:
-    return to_datetime(max(start, t0)).year
 
 
 def tables(world: World) -> Iterator[TableLoad]:
@@ -336,7 +333,10 @@ def _events(world: World) -> TableLoad:
         for e in world.events:
             city = e.venue.city.name
             tags = [e.type.replace("_", "-"), city.lower().replace(" ", "-"), e.theme.lower()]
-            meta = {"theme": e.theme, "dress_code": rng.choice(("black tie", "cocktail", "smart casual", "creative"))}
+            meta = {
+                "theme": e.theme,
+                "dress_code": rng.choice(("black tie", "cocktail", "smart casual", "creative")),
+            }
             if e.status == "postponed":
                 meta["original_start"] = ts_text(e.start - rng.randint(14, 60) * DAY)
             if e.cancelled_at is not None:
@@ -363,7 +363,12 @@ def _events(world: World) -> TableLoad:
                 tags,
                 e.featured,
                 f"https://cdn.fashionistas.example/events/{e.slug}/cover.jpg",
-                Jsonb([f"https://cdn.fashionistas.example/events/{e.slug}/{n}.jpg" for n in (1, 2, 3, 4)]),
+                Jsonb(
+                    [
+                        f"https://cdn.fashionistas.example/events/{e.slug}/{n}.jpg"
+                        for n in (1, 2, 3, 4)
+                    ]
+                ),
                 f"https://tickets.fashionistas.example/e/{e.slug}",
                 None,
                 f"{e.title} | {city} Fashion Week",

@@ -24,6 +24,7 @@ def new_id(rng: Random) -> str:
 
 
 def hex_token(rng: Random, nbytes: int) -> str:
+    """`nbytes` random bytes from the stream, as hex."""
     return f"{rng.getrandbits(nbytes * 8):0{nbytes * 2}x}"
 
 
@@ -33,6 +34,7 @@ def ascii_fold(text: str) -> str:
 
 
 def slugify(text: str) -> str:
+    """'Été à Paris!' -> 'ete-a-paris'."""
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_fold(text).lower()).strip("-")
     return slug or "item"
 
@@ -45,6 +47,7 @@ class UniqueNames:
         self.seen: dict[str, int] = {}
 
     def take(self, base: str) -> str:
+        """`base`, or `base` with the next free numeric suffix."""
         n = self.seen.get(base)
         if n is None:
             self.seen[base] = 1
@@ -58,4 +61,5 @@ class UniqueNames:
                 return candidate
 
     def slug(self, text: str) -> str:
+        """A unique slug for `text`."""
         return self.take(slugify(text))

@@ -74,7 +74,9 @@ def _today() -> date:
     return datetime.now(UTC).date()
 
 
-def count_demo(scale: str = "small", seed: int = DEFAULT_SEED, anchor: date | None = None) -> dict[str, int]:
+def count_demo(
+    scale: str = "small", seed: int = DEFAULT_SEED, anchor: date | None = None
+) -> dict[str, int]:
     """The row counts `load_demo` would produce, computed without a database."""
     world = build_world(scale, seed, anchor or _today())
     writer = DryWriter()
@@ -110,10 +112,13 @@ def load_demo(
                     "the database already has users; demo data is only loaded into an empty "
                     "database (create one, run `python -m core migrate` on it, then load the demo)"
                 )
+            # Index builds after each COPY (see CopyWriter) sort in memory when they can.
+            conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
             world = build_world(scale, seed, anchor)
             log.info("planned the %s demo in %.1f s", scale, time.monotonic() - started)
             conn.execute(
-                "SELECT ensure_partitions(%s, 3, %s)", (world.clock.months_back(), world.clock.anchor)
+                "SELECT ensure_partitions(%s, 3, %s)",
+                (world.clock.months_back(), world.clock.anchor),
             )
             writer: Writer = CopyWriter(conn, progress)
             for load in table_loads(world):
@@ -123,6 +128,8 @@ def load_demo(
     finally:
         raw.close()
     log.info(
-        "loaded %s demo rows in %.1f s", f"{sum(writer.counts.values()):,}", time.monotonic() - started
+        "loaded %s demo rows in %.1f s",
+        f"{sum(writer.counts.values()):,}",
+        time.monotonic() - started,
     )
     return writer.counts

@@ -19,6 +19,7 @@ from core.demo.writer import TableLoad
 CAMPAIGN_KINDS = ("Launch", "Early bird", "Influencer push", "Retargeting", "Last call")
 CHANNEL_NAMES = tuple(name for name, _ in MARKETING_CHANNELS)
 SOCIAL_CHANNELS = ("instagram", "facebook", "tiktok", "pinterest", "organic_social", "youtube")
+TEMPLATES = ("tpl-launch", "tpl-reminder", "tpl-editorial")
 ASSET_KINDS = (
     ("Hero image", "image", "2400x1350", None),
     ("Story video", "video", "1080x1920", "00:00:15"),
@@ -63,9 +64,6 @@ class CampaignRec:
     posts: list[PostRec] = field(default_factory=list)
 
 
-PromoCodeRec = CodeRec
-
-
 def plan(world: World) -> None:
     """Brand campaigns over the whole window, and campaigns for each event's sale."""
     rng, clock, scale = world.rng, world.clock, world.scale
@@ -79,7 +77,9 @@ def plan(world: World) -> None:
     for e in world.events:
         if e.status == "draft":
             continue
-        kinds = rng.sample(CAMPAIGN_KINDS, min(len(CAMPAIGN_KINDS), rng.randint(*scale.campaigns_per_event)))
+        kinds = rng.sample(
+            CAMPAIGN_KINDS, min(len(CAMPAIGN_KINDS), rng.randint(*scale.campaigns_per_event))
+        )
         for kind in kinds:
             # Teasers start before the sale; recaps run a week past the event.
             first = e.sale_start // DAY - rng.randint(0, 60)
@@ -137,14 +137,20 @@ def _campaign(world: World, name: str, event: EventRec | None, first: int, last:
             else:
                 roll = rng.random()
                 status, published = ("failed", None) if roll < 0.03 else ("published", at)
-            campaign.posts.append(PostRec(new_id(rng), rng.choice(SOCIAL_PLATFORMS), at, published, status))
+            campaign.posts.append(
+                PostRec(new_id(rng), rng.choice(SOCIAL_PLATFORMS), at, published, status)
+            )
     world.campaigns.append(campaign)
 
 
 def _promo_code(world: World, c: CampaignRec, names: UniqueNames, creator: str) -> None:
     rng = world.rng
     kind = rng.choices(("percentage", "fixed_amount", "free_item"), (60, 30, 10))[0]
-    value = {"percentage": rng.choice((10, 15, 20, 30)), "fixed_amount": rng.choice((500, 1_000, 1_500)), "free_item": 0}[kind]
+    value = {
+        "percentage": rng.choice((10, 15, 20, 30)),
+        "fixed_amount": rng.choice((500, 1_000, 1_500)),
+        "free_item": 0,
+    }[kind]
     word = rng.choice(("STYLE", "RUNWAY", "VOGUE", "CHIC", "LOOK", "GLAM", "MUSE"))
     restricted = None
     # The first event code is always limited to some ticket types, so every table has rows.
@@ -164,7 +170,8 @@ def _promo_code(world: World, c: CampaignRec, names: UniqueNames, creator: str) 
             limit=None if c.event is None else rng.choice((None, 50, 100, 200, 1_000)),
             event_ids=[] if c.event is None else [c.event.id],
             ticket_type_ids=restricted,
-            description=f"Promo code of {c.name}" + (" (free welcome drink)" if kind == "free_item" else ""),
+            description=f"Promo code of {c.name}"
+            + (" (free welcome drink)" if kind == "free_item" else ""),
             created_by=creator,
         )
     )
@@ -179,6 +186,7 @@ def tables(world: World) -> Iterator[TableLoad]:
 
 
 def promo_tables(world: World) -> Iterator[TableLoad]:
+    """Promotional codes (usage from the sales plan) and the events and types they cover."""
     rng, t0 = world.rng, world.clock.t0
     campaign_of = world.extras.get("promo_campaign", {})
     codes = world.promo_codes
@@ -204,7 +212,11 @@ def promo_tables(world: World) -> Iterator[TableLoad]:
     yield TableLoad(
         "promotional_code_events",
         ("id", "promotional_code_id", "event_id", "created_at"),
-        [(new_id(rng), c.id, e, ts_text(min(c.start, t0) - DAY)) for c in codes for e in c.event_ids],
+        [
+            (new_id(rng), c.id, e, ts_text(min(c.start, t0) - DAY))
+            for c in codes
+            for e in c.event_ids
+        ],
     )
     yield TableLoad(
         "promotional_code_ticket_types",
@@ -236,7 +248,9 @@ def _campaigns(world: World) -> TableLoad:
                     {
                         "age": rng.choice(("18-24", "25-34", "35-44", "25-54")),
                         "interests": rng.sample(INTERESTS, 3),
-                        "cities": [c.event.venue.city.name] if c.event else ["Paris", "Milan", "New York", "London"],
+                        "cities": [c.event.venue.city.name]
+                        if c.event
+                        else ["Paris", "Milan", "New York", "London"],
                     }
                 ),
                 Jsonb(
@@ -272,7 +286,8 @@ def _campaign_children(world: World) -> Iterator[TableLoad]:
         for c in world.campaigns:
             created = ts_text(min(c.first_day * DAY - 3 * DAY, t0 - DAY))
             for name, kind, dims, duration in rng.sample(ASSET_KINDS, rng.randint(2, 4)):
-                url = f"https://cdn.fashionistas.example/campaigns/{c.id[:8]}/{name.lower().replace(' ', '-')}"
+                file_name = name.lower().replace(" ", "-")
+                url = f"https://cdn.fashionistas.example/campaigns/{c.id[:8]}/{file_name}"
                 yield (
                     new_id(rng), c.id, name, kind, url,
                     f"{url}-thumb.jpg" if kind in ("image", "video") else None,
@@ -294,10 +309,10 @@ def _campaign_children(world: World) -> Iterator[TableLoad]:
                 created = ts_text(min(m.scheduled, t0) - 2 * DAY)
                 yield (
                     m.id, c.id, m.subject, rng.choice(pools.sentences), "Fashionistas",
-                    "news@fashionistas.example", f"tpl-{rng.choice(('launch', 'reminder', 'editorial'))}",
+                    "news@fashionistas.example", rng.choice(TEMPLATES),
                     rng.choice(pools.paragraphs), ts_text(m.scheduled), ts_or_none(m.sent),
-                    Jsonb({"segment": "ticket buyers" if c.event else "newsletter", "size": m.audience}),
-                    Jsonb({"open_tracking": True, "click_tracking": True, "utm_campaign": c.id[:8]}),
+                    Jsonb({"segment": "buyers" if c.event else "newsletter", "size": m.audience}),
+                    Jsonb({"open_tracking": True, "click_tracking": True, "utm": c.id[:8]}),
                     created, ts_text(m.sent or min(m.scheduled, t0) - 2 * DAY),
                 )  # fmt: skip
 
@@ -315,7 +330,8 @@ def _campaign_children(world: World) -> Iterator[TableLoad]:
     def posts():
         for c in world.campaigns:
             for p in c.posts:
-                created = ts_text(min(p.scheduled, t0) - DAY)
+                made = min(p.scheduled, t0) - DAY
+                created = ts_text(made)
                 published = p.published is not None
                 yield (
                     p.id, c.id, p.platform, f"{c.name} #fashionweek {rng.choice(pools.sentences)}",
@@ -323,7 +339,7 @@ def _campaign_children(world: World) -> Iterator[TableLoad]:
                     ts_text(p.scheduled), ts_or_none(p.published),
                     f"https://{p.platform}.example.com/p/{p.id[:12]}" if published else None,
                     f"{p.platform[:2]}_{p.id[:12]}" if published else None,
-                    p.status, c.created_by, created, ts_text(p.published or min(p.scheduled, t0) - DAY),
+                    p.status, c.created_by, created, ts_text(p.published or made),
                 )  # fmt: skip
 
     yield TableLoad(
@@ -350,17 +366,24 @@ def _segments(world: World) -> Iterator[TableLoad]:
         criteria = None
         size = None
         if kind == "dynamic":
-            criteria = {"user_type": "attendee", "interests": [interest], "min_orders": rng.randint(1, 3)}
+            criteria = {
+                "user_type": "attendee",
+                "interests": [interest],
+                "min_orders": rng.randint(1, 3),
+            }
             size = rng.randint(50, 20_000)
         else:
-            chosen = rng.sample(world.users, min(len(world.users), rng.randint(*world.scale.segment_members)))
+            chosen = rng.sample(
+                world.users, min(len(world.users), rng.randint(*world.scale.segment_members))
+            )
             size = len(chosen)
             members.extend((segment_id, u.id, ts_text(created + DAY)) for u in chosen)
         name = f"{interest.title()} {'fans' if kind == 'dynamic' else 'list'} {i + 1}"
         segments.append(
-            (segment_id, name, f"{kind.title()} segment of people interested in {interest}.", kind,
-             None if criteria is None else Jsonb(criteria), size, ts_text(t0 - rng.randint(1, 9) * DAY),
-             rng.choice(creators).id, ts_text(created), ts_text(created))
+            (segment_id, name, f"{kind.title()} segment of people interested in {interest}.",
+             kind, None if criteria is None else Jsonb(criteria), size,
+             ts_text(t0 - rng.randint(1, 9) * DAY), rng.choice(creators).id, ts_text(created),
+             ts_text(created))
         )  # fmt: skip
     yield TableLoad(
         "marketing_segments",

@@ -83,10 +83,12 @@ class UserRec:
 
 
 def permission_names() -> list[str]:
+    """'resource:action' for every permission."""
     return [f"{resource}:{action}" for resource, action in PERMISSIONS]
 
 
 def role_permission_pairs() -> list[tuple[str, str]]:
+    """(role, permission name) for every grant in ROLE_GRANTS."""
     names = permission_names()
     return [
         (role, name)
@@ -129,6 +131,7 @@ def plan(world: World) -> None:
 
 
 def tables(world: World) -> Iterator[TableLoad]:
+    """roles, permissions, role_permissions, users, user_profiles, user_roles."""
     yield _roles(world)
     yield from _permissions(world)
     yield _users(world)
@@ -181,9 +184,7 @@ def _users(world: World) -> TableLoad:
     def rows():
         for u in world.users:
             active = u.status == "active"
-            last_login = (
-                t0 - rng.randrange(30 * DAY) if active and rng.random() < 0.85 else None
-            )
+            last_login = t0 - rng.randrange(30 * DAY) if active and rng.random() < 0.85 else None
             if last_login is not None and last_login < u.created:
                 last_login = u.created + HOUR
             yield (
@@ -219,13 +220,16 @@ def _users(world: World) -> TableLoad:
 
 
 def profile_count(n_users: int, share: float) -> int:
+    """How many users get a profile."""
     return round(n_users * share)
 
 
 def _profiles(world: World) -> TableLoad:
     rng, pools, t0 = world.rng, world.pools, world.clock.t0
     users = world.users
-    chosen = sorted(rng.sample(range(len(users)), profile_count(len(users), world.scale.profile_share)))
+    chosen = sorted(
+        rng.sample(range(len(users)), profile_count(len(users), world.scale.profile_share))
+    )
 
     def rows():
         for i in chosen:
@@ -255,7 +259,12 @@ def _profiles(world: World) -> TableLoad:
                 f"{city.name}, {city.country}",
                 f"https://{pools.last_ascii[u.last]}.example.com" if rng.random() < 0.1 else None,
                 rng.sample(INTERESTS, rng.randint(1, 4)),
-                Jsonb({"language": rng.choice(("en", "fr", "it", "es")), "newsletter": rng.random() < 0.6}),
+                Jsonb(
+                    {
+                        "language": rng.choice(("en", "fr", "it", "es")),
+                        "newsletter": rng.random() < 0.6,
+                    }
+                ),
                 ts_text(u.created + HOUR),
                 ts_text(max(u.created + HOUR, t0 - rng.randrange(200 * DAY))),
             )

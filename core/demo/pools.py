@@ -12,8 +12,8 @@ from faker import Faker
 
 from core.demo.ids import ascii_fold
 
-# One Faker per locale, each seeded: a multi-locale Faker picks its locale with the global
-# `random` module, which would make the pools differ between runs.
+# One Faker per locale, each seeded with the demo's seed: a multi-locale Faker picks its
+# locale with the global `random` module, which would make the pools differ between runs.
 LOCALES = ("en_US", "en_GB", "fr_FR", "it_IT", "es_ES", "de_DE")
 
 
@@ -36,9 +36,9 @@ class Pools:
 def build_pools(seed: int, size: int) -> Pools:
     """Pools of roughly `size` entries each (names get more), deterministic for `seed`."""
     fakers = []
-    for i, locale in enumerate(LOCALES):
+    for locale in LOCALES:
         fake = Faker(locale)
-        fake.seed_instance(seed + i)
+        fake.seed_instance(seed)
         fakers.append(fake)
     per_locale = max(size // len(LOCALES), 8)
 

@@ -1,7 +1,7 @@
 """Orders, their items, seat states, inventory holds and promo-code usage.
 
-A million orders do not fit in memory as rows, and their tables must be written one after
-another (orders before items before seats). So each event's orders come from a generator
+A million orders should not be held in memory as rows, and their tables are written one
+after another (orders before items before seats). So each event's orders come from a generator
 with its own random stream seeded from the world's: running it again yields the same orders,
 and every pass over the orders (plan, orders, items, seats) regenerates them instead of
 keeping them. The plan pass only keeps totals: sold tickets per type, code usage, and the
@@ -10,8 +10,8 @@ chronological rank of each order for its order number.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from array import array
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,6 +48,10 @@ TYPE_WEIGHT = {
     "party": 2.0,
     "networking": 1.0,
 }
+# How orders end, by cumulative share (the rest fail at payment). Ticket holders of a
+# postponed event ask for refunds more often.
+OUTCOMES = (("completed", 0.92), ("cancelled", 0.95), ("refunded", 0.98))
+POSTPONED_OUTCOMES = (("completed", 0.82), ("refunded", 0.96), ("cancelled", 0.98))
 # Tickets per order on average, to turn seat counts into order counts.
 TICKETS_PER_ORDER = 2.3
 # Lock ids are derived from the item they hold, so the seats pass finds them again.
@@ -87,7 +91,6 @@ class SalesPlan:
     years: list[int] = field(default_factory=list)
     discount_codes: dict[str, list[CodeRec]] = field(default_factory=dict)
     promo_codes: dict[str, list[CodeRec]] = field(default_factory=dict)
-    pending: int = 0
     # Filled while order items are written: locks for pending orders, promo redemptions.
     locks: list[tuple] = field(default_factory=list)
     promo_usages: list[tuple] = field(default_factory=list)
@@ -106,8 +109,12 @@ def plan(world: World) -> None:
         sales.counts[counts_event.index] = n
         counts_event.orders = n
     for e in world.events:
-        sales.discount_codes[e.id] = [c for c in world.discount_codes if not c.event_ids or e.id in c.event_ids]
-        sales.promo_codes[e.id] = [c for c in world.promo_codes if not c.event_ids or e.id in c.event_ids]
+        sales.discount_codes[e.id] = [
+            c for c in world.discount_codes if not c.event_ids or e.id in c.event_ids
+        ]
+        sales.promo_codes[e.id] = [
+            c for c in world.promo_codes if not c.event_ids or e.id in c.event_ids
+        ]
     keys: list[int] = []
     offset = 0
     demand: dict[str, int] = {}
@@ -117,8 +124,6 @@ def plan(world: World) -> None:
         for sale in event_sales(world, e):
             keys.append(sale.ts << 32 | offset + sale.k)
             holds = sale.status in HOLDING
-            if sale.status == "pending":
-                sales.pending += 1
             for _, tt, qty, _, _, _ in sale.items:
                 demand[tt.id] = demand.get(tt.id, 0) + qty
                 if holds:
@@ -268,7 +273,11 @@ def event_sales(world: World, e: EventRec) -> Iterator[Sale]:
                 free = len(t.seats) - taken[t.id]
                 if free <= 0:
                     # Sold out: the buyer takes standing room instead, if not already.
-                    if standing is None or standing in chosen or any(x is standing for x, _ in lines):
+                    if (
+                        standing is None
+                        or standing in chosen
+                        or any(x is standing for x, _ in lines)
+                    ):
                         continue
                     t = standing
                 else:
@@ -320,9 +329,11 @@ def _status(event_status: str, recent: bool, r: float) -> str:
         return "refunded" if r < 0.85 else "cancelled"
     if recent and r < 0.5:
         return "pending"
-    if event_status == "postponed":
-        return "completed" if r < 0.82 else "refunded" if r < 0.96 else "cancelled" if r < 0.98 else "failed"
-    return "completed" if r < 0.92 else "cancelled" if r < 0.95 else "refunded" if r < 0.98 else "failed"
+    outcomes = POSTPONED_OUTCOMES if event_status == "postponed" else OUTCOMES
+    for status, below in outcomes:
+        if r < below:
+            return status
+    return "failed"
 
 
 def _usable(code: CodeRec, ts: int, usage: dict[str, int]) -> CodeRec | None:
@@ -339,7 +350,8 @@ def _selling(world: World) -> list[EventRec]:
 
 
 def tables(world: World) -> Iterator[TableLoad]:
-    """orders, order_items, ticket_inventory_locks, event_seats, promotional_code_usage."""
+    """orders, order_items, ticket_inventory_locks, event_seats and promotional_code_usage,
+    each from a fresh pass over the events' orders."""
     total = world.scale.orders
     yield _orders(world, total)
     yield _items(world, total)
@@ -354,7 +366,9 @@ def _orders(world: World, total: int) -> TableLoad:
     nf, nl = len(pools.first_names), len(pools.last_names)
     addresses = [
         {"line1": street, "city": c.name, "postal_code": c.postal_code, "country": c.country}
-        for street, c in zip(pools.streets, CITIES * (len(pools.streets) // len(CITIES) + 1), strict=False)
+        for street, c in zip(
+            pools.streets, CITIES * (len(pools.streets) // len(CITIES) + 1), strict=False
+        )
     ]
     sample_every = max(1, total // 2_000)
 
@@ -369,17 +383,24 @@ def _orders(world: World, total: int) -> TableLoad:
                 else:
                     first, last = aux % nf, (aux >> 16) % nl
                     name = f"{pools.first_names[first]} {pools.last_names[last]}"
-                    email = f"{pools.first_ascii[first]}.{pools.last_ascii[last]}{(aux >> 32) % 900 + 100}@example.net"
+                    number = (aux >> 32) % 900 + 100
+                    email = (
+                        f"{pools.first_ascii[first]}.{pools.last_ascii[last]}{number}@example.net"
+                    )
                     phone = pools.phones[(aux >> 24) % len(pools.phones)]
                 completed = cancelled = refunded = expires = None
                 ts = s.ts
                 if s.status in ("completed", "refunded"):
                     completed = ts + 30 + (aux >> 40) % 600
                 if s.status == "refunded":
-                    after = cancel if cancel is not None else completed + ((aux >> 50) % 20 + 1) * DAY
+                    after = (
+                        cancel if cancel is not None else completed + ((aux >> 50) % 20 + 1) * DAY
+                    )
                     refunded = max(completed, min(after + (aux >> 10) % (3 * DAY), t0 - MINUTE))
                 elif s.status == "cancelled":
-                    cancelled = max(ts + MINUTE, min(ts + ((aux >> 50) % 72 + 1) * HOUR, t0 - MINUTE))
+                    cancelled = max(
+                        ts + MINUTE, min(ts + ((aux >> 50) % 72 + 1) * HOUR, t0 - MINUTE)
+                    )
                 elif s.status == "pending":
                     expires = ts + HOLD_SECONDS
                 online = s.method == "online"
@@ -499,7 +520,16 @@ def _locks(world: World) -> TableLoad:
 
     return TableLoad(
         "ticket_inventory_locks",
-        ("id", "ticket_type_id", "event_id", "quantity", "order_id", "session_id", "expires_at", "created_at"),
+        (
+            "id",
+            "ticket_type_id",
+            "event_id",
+            "quantity",
+            "order_id",
+            "session_id",
+            "expires_at",
+            "created_at",
+        ),
         rows(),
         len(sales.locks),
     )
@@ -536,11 +566,47 @@ def _seats(world: World) -> TableLoad:
                 state = taken.get(index)
                 if state is not None:
                     status, hold, until, order_id, tt_id, price, changed = state
-                    yield (e.id, seat.id, status, hold, until, order_id, tt_id, price, None, created, changed)
+                    yield (
+                        e.id,
+                        seat.id,
+                        status,
+                        hold,
+                        until,
+                        order_id,
+                        tt_id,
+                        price,
+                        None,
+                        created,
+                        changed,
+                    )
                 elif seat.blocked is not None:
-                    yield (e.id, seat.id, "blocked", None, None, None, None, None, seat.blocked[1], created, created)
+                    yield (
+                        e.id,
+                        seat.id,
+                        "blocked",
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        seat.blocked[1],
+                        created,
+                        created,
+                    )
                 else:
-                    yield (e.id, seat.id, "available", None, None, None, None, None, None, created, created)
+                    yield (
+                        e.id,
+                        seat.id,
+                        "available",
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        created,
+                        created,
+                    )
 
     return TableLoad(
         "event_seats",
@@ -561,7 +627,15 @@ def _promo_usage(world: World) -> TableLoad:
         "promotional_code_usage",
         ("id", "code_id", "user_id", "order_id", "used_at", "discount_amount", "order_total"),
         (
-            (id_from_bits(bits ^ salt), code_id, user_id, order_id, ts_text(used), money(cut), money(total))
+            (
+                id_from_bits(bits ^ salt),
+                code_id,
+                user_id,
+                order_id,
+                ts_text(used),
+                money(cut),
+                money(total),
+            )
             for bits, code_id, user_id, order_id, used, cut, total in sales.promo_usages
         ),
         len(sales.promo_usages),

@@ -7,8 +7,8 @@ tables whose size comes out of the random draws get the bounds the generators gu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 
 DEFAULT_SEED = 20261121
@@ -176,8 +176,19 @@ def expected_counts(name: str) -> dict[str, tuple[int, int]]:
     of the random draws (e.g. 1 to 3 items per order).
     """
     # Imported here: the domain modules import this one.
-    from core.demo import analytics, cms, compliance, events, marketing, people, showcase
-    from core.demo import sponsors, system, tickets, venues
+    from core.demo import (
+        analytics,
+        cms,
+        compliance,
+        events,
+        marketing,
+        people,
+        showcase,
+        sponsors,
+        system,
+        tickets,
+        venues,
+    )
     from core.demo.vocab import SPONSOR_BENEFITS
 
     s = get_scale(name)
@@ -198,8 +209,17 @@ def expected_counts(name: str) -> dict[str, tuple[int, int]]:
         s.brand_campaigns + live * s.campaigns_per_event[1],
     )
     listed = sum(1 for i in range(s.segments) if marketing.SEGMENT_CYCLE[i % 6] != "dynamic")
-    venue_seats = [venues.seat_count(i + 1, s.rows_factor) - venues.seat_count(i, s.rows_factor) for i in range(s.venues)]
-    most_types = max(sum(1 for sec in layout if sec[1] in tickets.SECTION_TIERS) for layout in venues.LAYOUTS.values()) + 1
+    venue_seats = [
+        venues.seat_count(i + 1, s.rows_factor) - venues.seat_count(i, s.rows_factor)
+        for i in range(s.venues)
+    ]
+    most_types = (
+        max(
+            sum(1 for sec in layout if sec[1] in tickets.SECTION_TIERS)
+            for layout in venues.LAYOUTS.values()
+        )
+        + 1
+    )
     event_codes = s.discount_codes - min(s.discount_codes, len(tickets.GLOBAL_CODES))
     pages = cms.page_count(s.venues)
     days = s.history_days
@@ -247,13 +267,17 @@ def expected_counts(name: str) -> dict[str, tuple[int, int]]:
         "background_jobs": s.background_jobs,
         "system_configurations": len(system.SETTINGS) + system.DEMO_SETTINGS,
         "pages": pages,
-        "content_blocks": sum(len(p[4]) for p in cms.PAGES) + (pages - len(cms.PAGES)) * len(cms.CITY_BLOCKS),
+        "content_blocks": sum(len(p[4]) for p in cms.PAGES)
+        + (pages - len(cms.PAGES)) * len(cms.CITY_BLOCKS),
         "media_items": s.media_items,
     }
     counts = {table: (n, n) for table, n in exact.items()}
     ranged = {
         "event_category_mappings": (s.events, 2 * s.events),
-        "runway_appearances": (segments * showcase.LOOKS_PER_SEGMENT[0], segments * showcase.LOOKS_PER_SEGMENT[1]),
+        "runway_appearances": (
+            segments * showcase.LOOKS_PER_SEGMENT[0],
+            segments * showcase.LOOKS_PER_SEGMENT[1],
+        ),
         "designer_collaboration_participants": (2 * s.collaborations, 3 * s.collaborations),
         "sponsorships": sponsorships,
         "sponsorship_assets": (sponsorships[0], 3 * sponsorships[1]),
@@ -263,9 +287,15 @@ def expected_counts(name: str) -> dict[str, tuple[int, int]]:
         "email_campaigns": (0, 3 * campaigns[1]),
         "email_analytics": (0, 3 * campaigns[1] * analytics.EMAIL_DAYS),
         "social_media_posts": (0, s.posts_per_campaign[1] * campaigns[1]),
-        "social_media_analytics": (0, s.posts_per_campaign[1] * campaigns[1] * 30),
+        "social_media_analytics": (
+            0,
+            s.posts_per_campaign[1] * campaigns[1] * analytics.SOCIAL_DAYS,
+        ),
         "campaign_analytics": (0, campaigns[1] * days * s.campaign_channels[1]),
-        "segment_members": (listed * s.segment_members[0], listed * min(users, s.segment_members[1])),
+        "segment_members": (
+            listed * s.segment_members[0],
+            listed * min(users, s.segment_members[1]),
+        ),
         "ticket_types": (3 * s.events, most_types * s.events),
         "discount_code_ticket_types": (0, event_codes * most_types),
         "promotional_codes": (0, min(2, s.brand_campaigns) + campaigns[1] - s.brand_campaigns),

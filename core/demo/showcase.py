@@ -69,6 +69,7 @@ class ShowRec:
 
 
 def show_count(n_events: int) -> int:
+    """Runway shows across n events: a fixed number per fashion-show event."""
     return split(n_events, TYPE_SHARES)["fashion_show"] * SHOWS_PER_FASHION_SHOW
 
 
@@ -118,7 +119,11 @@ def _plan_models(world: World) -> list[tuple[str, str, str | None, int]]:
     models = []
     for i in range(len(accounts) + world.scale.models_without_account):
         user = accounts[i] if i < len(accounts) else None
-        name = user.full_name if user else f"{rng.choice(pools.first_names)} {rng.choice(pools.last_names)}"
+        name = (
+            user.full_name
+            if user
+            else f"{rng.choice(pools.first_names)} {rng.choice(pools.last_names)}"
+        )
         created = user.created if user else world.clock.t0 - rng.randint(60, 900) * DAY
         models.append((new_id(rng), name, None if user is None else user.id, created))
     world.model_ids = [m[0] for m in models]
@@ -146,6 +151,7 @@ def _plan_shows(world: World) -> list[ShowRec]:
 
 
 def tables(world: World) -> Iterator[TableLoad]:
+    """Designers, models, collections, pieces and images, shows, collaborations."""
     yield _designers(world)
     yield _models(world)
     yield _collections(world)
@@ -171,7 +177,12 @@ def _designers(world: World) -> TableLoad:
                 rng.choice(SPECIALTIES),
                 f"{d.name} founded {d.brand} in {city}. {rng.choice(pools.paragraphs)}",
                 f"https://{slug}.example.com",
-                Jsonb({"instagram": f"@{slug.replace('-', '')}", "tiktok": f"@{slug.replace('-', '.')}"}),
+                Jsonb(
+                    {
+                        "instagram": f"@{slug.replace('-', '')}",
+                        "tiktok": f"@{slug.replace('-', '.')}",
+                    }
+                ),
                 f"studio@{slug}.example.com",
                 rng.choice(pools.phones),
                 f"https://cdn.fashionistas.example/designers/{slug}/portrait.jpg",
@@ -185,7 +196,11 @@ def _designers(world: World) -> TableLoad:
                     if rng.random() < 0.3
                     else []
                 ),
-                Jsonb([{"outlet": rng.choice(("Vogue", "WWD", "Elle", "i-D")), "year": 2024}] if rng.random() < 0.4 else []),
+                Jsonb(
+                    [{"outlet": rng.choice(("Vogue", "WWD", "Elle", "i-D")), "year": 2024}]
+                    if rng.random() < 0.4
+                    else []
+                ),
                 Jsonb({"city": city}),
                 ts_text(d.created),
                 ts_text(d.created + 10 * DAY),
@@ -310,7 +325,11 @@ def _items(world: World) -> TableLoad:
                         kind,
                         Jsonb(rng.sample(MATERIALS, rng.randint(1, 3))),
                         Jsonb([n for n, _ in colors]),
-                        Jsonb(list(SIZES[1:6]) if kind not in ("footwear", "accessory") else ["One size"]),
+                        Jsonb(
+                            list(SIZES[1:6])
+                            if kind not in ("footwear", "accessory")
+                            else ["One size"]
+                        ),
                         Jsonb({"min": low, "max": low * rng.randint(2, 4), "currency": "USD"}),
                         rng.random() < 0.1,
                         order,
@@ -380,7 +399,9 @@ def _shows(world: World) -> Iterator[TableLoad]:
                 status,
                 capacity,
                 int(capacity * rng.uniform(0.8, 1.0)) if status == "completed" else None,
-                f"https://video.fashionistas.example/shows/{s.id[:8]}" if status == "completed" else None,
+                f"https://video.fashionistas.example/shows/{s.id[:8]}"
+                if status == "completed"
+                else None,
                 f"https://live.fashionistas.example/{e.slug}" if e.start > t0 else None,
                 None,
                 ts_text(e.created + DAY),
@@ -472,7 +493,16 @@ def _collaborations(world: World) -> Iterator[TableLoad]:
             )
     yield TableLoad(
         "designer_collaborations",
-        ("id", "name", "description", "start_date", "end_date", "status", "created_at", "updated_at"),
+        (
+            "id",
+            "name",
+            "description",
+            "start_date",
+            "end_date",
+            "status",
+            "created_at",
+            "updated_at",
+        ),
         collaborations,
     )
     yield TableLoad(

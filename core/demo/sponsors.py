@@ -28,6 +28,7 @@ ASSETS = (
     ("Pre-roll video", "video/mp4", "1920x1080"),
     ("Lounge signage", "application/pdf", None),
 )
+ASSET_URL = "https://cdn.fashionistas.example/sponsor-assets"
 REJECTIONS = (
     "Logo resolution too low for print; please send a vector file.",
     "Video exceeds the 15-second pre-roll limit.",
@@ -59,6 +60,7 @@ class SponsorshipRec:
 
 
 def tier_benefit_count() -> int:
+    """Rows of tier_benefits: each tier grants the first n benefits."""
     return sum(n for *_, n in TIERS)
 
 
@@ -66,7 +68,10 @@ def plan(world: World) -> None:
     """Sponsors (those with an account first) and the sponsorships of each event."""
     rng, pools, t0 = world.rng, world.pools, world.clock.t0
     accounts = world.users_by_type["sponsor"]
-    companies = rng.sample(pools.companies, min(len(pools.companies), len(accounts) + world.scale.sponsors_without_account))
+    companies = rng.sample(
+        pools.companies,
+        min(len(pools.companies), len(accounts) + world.scale.sponsors_without_account),
+    )
     for i, company in enumerate(companies):
         user = accounts[i] if i < len(accounts) else None
         first, last = rng.choice(pools.first_names), rng.choice(pools.last_names)
@@ -76,8 +81,12 @@ def plan(world: World) -> None:
                 company,
                 None if user is None else user.id,
                 user.full_name if user else f"{first} {last}",
-                user.email if user else f"partnerships@{world.slug('sponsor-domains', company)}.example.com",
-                "active" if rng.random() < 0.82 else rng.choice(("pending", "inactive", "archived")),
+                user.email
+                if user
+                else f"partnerships@{world.slug('sponsor-domains', company)}.example.com",
+                "active"
+                if rng.random() < 0.82
+                else rng.choice(("pending", "inactive", "archived")),
                 rng.choice(INDUSTRIES),
                 (user.created if user else t0 - rng.randint(200, 900) * DAY) + HOUR,
             )
@@ -109,6 +118,7 @@ def plan(world: World) -> None:
 
 
 def tables(world: World) -> Iterator[TableLoad]:
+    """Sponsors, tiers and benefits, sponsorships and their assets."""
     yield _sponsors(world)
     yield from _tiers(world)
     yield from _sponsorships(world)
@@ -126,7 +136,7 @@ def _sponsors(world: World) -> TableLoad:
                 slug,
                 f"https://cdn.fashionistas.example/sponsors/{slug}/logo.svg",
                 f"https://{slug}.example.com",
-                f"{s.name}, {s.industry.lower()} partner of the fashion weeks. {rng.choice(pools.sentences)}",
+                f"{s.name}, {s.industry.lower()} partner. {rng.choice(pools.sentences)}",
                 s.contact_email,
                 rng.choice(pools.phones),
                 s.contact_name,
@@ -172,7 +182,8 @@ def _tiers(world: World) -> Iterator[TableLoad]:
          "created_at", "updated_at"),
         [
             (benefit_ids[i], name, f"{name} at the event", category,
-             f"https://cdn.fashionistas.example/icons/{category}.svg", digital, physical, created, created)
+             f"https://cdn.fashionistas.example/icons/{category}.svg", digital, physical,
+             created, created)
             for i, (name, category, digital, physical) in enumerate(SPONSOR_BENEFITS)
         ],
     )  # fmt: skip
@@ -246,14 +257,16 @@ def _sponsorships(world: World) -> Iterator[TableLoad]:
                     new_id(rng),
                     s.id,
                     name,
-                    f"https://cdn.fashionistas.example/sponsor-assets/{s.id[:8]}/{name.lower().replace(' ', '-')}",
+                    f"{ASSET_URL}/{s.id[:8]}/{name.lower().replace(' ', '-')}",
                     file_type,
                     rng.randint(40_000, 60_000_000),
                     dimensions,
                     status,
                     None,
                     s.sponsor.user_id,
-                    rng.choice(REJECTIONS) if status == "rejected" else ("Looks great." if reviewed else None),
+                    rng.choice(REJECTIONS)
+                    if status == "rejected"
+                    else ("Looks great." if reviewed else None),
                     rng.choice(reviewers).id if reviewed else None,
                     ts_text(uploaded + DAY) if reviewed else None,
                     ts_text(uploaded),

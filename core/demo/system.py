@@ -96,6 +96,7 @@ def settings(world: World) -> list[tuple[str, str, object, str, str]]:
 
 
 def tables(world: World) -> Iterator[TableLoad]:
+    """API keys and usage, webhooks and deliveries, registries, outbox, jobs, settings."""
     yield from _api(world)
     yield from _webhooks(world)
     yield from _registries(world)
@@ -106,7 +107,11 @@ def tables(world: World) -> Iterator[TableLoad]:
 
 def _api(world: World) -> Iterator[TableLoad]:
     rng, pools, clock = world.rng, world.pools, world.clock
-    owners = world.users_by_type["admin"] + world.users_by_type["organizer"] + world.users_by_type["sponsor"]
+    owners = (
+        world.users_by_type["admin"]
+        + world.users_by_type["organizer"]
+        + world.users_by_type["sponsor"]
+    )
     names = permission_names()
     keys = []
     for i in range(world.scale.api_keys):
@@ -219,7 +224,14 @@ def _webhooks(world: World) -> Iterator[TableLoad]:
                 new_id(rng),
                 hook[0],
                 event_type,
-                Jsonb({"type": event_type, "order_id": order_id, "order_number": number, "total": money(total)}),
+                Jsonb(
+                    {
+                        "type": event_type,
+                        "order_id": order_id,
+                        "order_number": number,
+                        "total": money(total),
+                    }
+                ),
                 code,
                 '{"ok": true}' if status == "success" else None,
                 "upstream returned 5xx" if status in ("failed", "retry") else None,
@@ -247,7 +259,16 @@ def _registries(world: World) -> Iterator[TableLoad]:
     created = ts_text(world.clock.t0 - 300 * DAY)
     yield TableLoad(
         "graphql_schema_definitions",
-        ("id", "name", "description", "schema_definition", "is_active", "version", "created_at", "updated_at"),
+        (
+            "id",
+            "name",
+            "description",
+            "schema_definition",
+            "is_active",
+            "version",
+            "created_at",
+            "updated_at",
+        ),
         [
             (new_id(rng), name, f"GraphQL types for {name}.", sdl, True, "1.0.0", created, created)
             for name, sdl in SCHEMAS.items()
@@ -293,7 +314,9 @@ def _domain_events(world: World) -> TableLoad:
             elif roll < 0.85:
                 e = rng.choice(world.events)
                 aggregate, kind = e.id, "event"
-                event_type = {"cancelled": "EventCancelled", "draft": "EventDrafted"}.get(e.status, "EventPublished")
+                event_type = {"cancelled": "EventCancelled", "draft": "EventDrafted"}.get(
+                    e.status, "EventPublished"
+                )
                 data, at = {"title": e.title, "status": e.status}, start + rng.randrange(span)
             else:
                 u = rng.choice(world.users)
@@ -344,14 +367,19 @@ def _jobs(world: World) -> TableLoad:
             status = rng.choices(("completed", "failed", "pending", "cancelled"), (82, 7, 8, 3))[0]
         created = t0 - rng.randint(HOUR, 60 * DAY)
         scheduled = t0 + rng.randint(1, 48) * HOUR if status == "pending" else created
-        started = scheduled + rng.randint(1, 60) if status in ("completed", "failed", "running") else None
-        done = started + rng.randint(5, 900) if status in ("completed", "failed") and started else None
+        started = (
+            scheduled + rng.randint(1, 60) if status in ("completed", "failed", "running") else None
+        )
+        done = (
+            started + rng.randint(5, 900) if status in ("completed", "failed") and started else None
+        )
         live = status in ("pending", "running")
         rows.append(
             (
                 new_id(rng), job, Jsonb({"requested_by": "dashboard", "batch": n}), status,
                 rng.choice((10, 50, 100)), 3, 3 if status == "failed" else 0,
-                ts_text(scheduled), ts_or_none(started), ts_or_none(done if status == "completed" else None),
+                ts_text(scheduled), ts_or_none(started),
+                ts_or_none(done if status == "completed" else None),
                 ts_or_none(done if status == "failed" else None),
                 "SMTP relay refused the connection" if status == "failed" else None,
                 Jsonb({"rows": rng.randint(10, 10_000)}) if status == "completed" else None,
@@ -361,7 +389,8 @@ def _jobs(world: World) -> TableLoad:
                 ts_or_none(started if status == "running" else None),
                 f"{job}:{n}" if live else None,
                 rng.choice(creators).id,
-                ts_text(min(created, scheduled)), ts_text(done or started or min(created, scheduled)),
+                ts_text(min(created, scheduled)),
+                ts_text(done or started or min(created, scheduled)),
             )
         )  # fmt: skip
     return TableLoad(

@@ -94,16 +94,13 @@ class CodeRec:
         return 0
 
 
-DiscountCodeRec = CodeRec
-
-
 def _round_price(dollars: float) -> int:
     """To the nearest $5, in cents."""
     return max(5, round(dollars / 5) * 5) * 100
 
 
 def plan(world: World) -> None:
-    """Ticket types for every event, and the discount codes."""
+    """Ticket types for every event (seated events sell their sections), discount codes."""
     rng = world.rng
     for event in world.events:
         base = BASE_PRICE[event.type] * event.venue.city.price_factor * rng.uniform(0.85, 1.2)
@@ -113,7 +110,9 @@ def plan(world: World) -> None:
             tiers = ADMISSION_TIERS if rng.random() < 0.5 else ADMISSION_TIERS[:3]
             for name, tier, factor, weight, max_per_order in tiers:
                 event.ticket_types.append(
-                    TicketTypeRec(new_id(rng), name, tier, _round_price(base * factor), weight, max_per_order)
+                    TicketTypeRec(
+                        new_id(rng), name, tier, _round_price(base * factor), weight, max_per_order
+                    )
                 )
     _discount_codes(world)
 
@@ -169,7 +168,11 @@ def _discount_codes(world: World) -> None:
     for i in range(n - len(world.discount_codes)):
         event = selling[i % len(selling)] if i < len(selling) else rng.choice(selling)
         percent = rng.random() < 0.7
-        value = rng.choice((10, 15, 20, 25, 50)) if percent else rng.choice((1_000, 2_000, 2_500, 5_000))
+        value = (
+            rng.choice((10, 15, 20, 25, 50))
+            if percent
+            else rng.choice((1_000, 2_000, 2_500, 5_000))
+        )
         word = rng.choice(("EARLY", "VIP", "PRESS", "FRIENDS", "LASTCALL", "GROUP", "ALUMNI"))
         city = "".join(c for c in event.venue.city.name.upper() if c.isalpha())[:6]
         restricted = None

@@ -111,7 +111,7 @@ def section_shapes(layout: str, rows_factor: int) -> list[tuple[str, str, int, i
 
 
 def seat_count(n_venues: int, rows_factor: int) -> int:
-    """Seats across the first n venues of the layout cycle."""
+    """Seats across the first n venues (they take the layouts in LAYOUT_CYCLE order)."""
     return sum(
         rows * per_row
         for i in range(n_venues)
@@ -120,6 +120,7 @@ def seat_count(n_venues: int, rows_factor: int) -> int:
 
 
 def section_count(n_venues: int) -> int:
+    """Sections across the first n venues."""
     return sum(len(LAYOUTS[LAYOUT_CYCLE[i % 3]]) for i in range(n_venues))
 
 
@@ -159,7 +160,9 @@ def _lay_out(world: World, venue: VenueRec) -> None:
         x = 0
         depth = 0
         for name, kind, rows, per_row, mult, _ in tiers[tier]:
-            section = SectionRec(new_id(rng), name, kind, mult, rows, per_row, len(venue.seats), x, y)
+            section = SectionRec(
+                new_id(rng), name, kind, mult, rows, per_row, len(venue.seats), x, y
+            )
             venue.sections.append(section)
             index = len(venue.sections) - 1
             for r in range(rows):
@@ -183,17 +186,21 @@ def _lay_out(world: World, venue: VenueRec) -> None:
     candidates = [
         i
         for i, seat in enumerate(venue.seats)
-        if not seat.accessible and venue.sections[seat.section].section_type in ("general", "premium")
+        if not seat.accessible
+        and venue.sections[seat.section].section_type in ("general", "premium")
     ]
     for i in rng.sample(candidates, rng.randint(2, 4)):
         venue.seats[i].blocked = rng.choice(BLOCK_REASONS)
     for index, section in enumerate(venue.sections):
-        seats = venue.seats[section.first_seat : section.first_seat + section.rows * section.per_row]
+        seats = venue.seats[
+            section.first_seat : section.first_seat + section.rows * section.per_row
+        ]
         section.sellable = sum(1 for s in seats if s.blocked is None)
         assert all(s.section == index for s in seats)
 
 
 def tables(world: World) -> Iterator[TableLoad]:
+    """venues (capacity from the sales plan), venue_sections, venue_seats."""
     yield _venues(world)
     yield _sections(world)
     yield _seats(world)
@@ -221,7 +228,9 @@ def _venues(world: World) -> TableLoad:
                 f"{c.longitude + rng.uniform(-0.05, 0.05):.6f}",
                 v.capacity,
                 f"https://cdn.fashionistas.example/venues/{slug}/floor-plan.pdf",
-                Jsonb([f"https://cdn.fashionistas.example/venues/{slug}/{n}.jpg" for n in (1, 2, 3)]),
+                Jsonb(
+                    [f"https://cdn.fashionistas.example/venues/{slug}/{n}.jpg" for n in (1, 2, 3)]
+                ),
                 Jsonb(
                     {
                         "wifi": True,

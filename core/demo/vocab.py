@@ -33,35 +33,99 @@ CITIES = (
 )
 
 VENUE_NAMES = (
-    "Grand Hall", "Glasshouse", "The Foundry", "Silk Warehouse", "Atelier Pavilion",
-    "Old Exchange", "Riverside Pavilion", "Cotton Mill", "Orangery", "Gallery Nine",
-    "Studio Lumière", "Palazzo Serra", "The Arcade", "Linen Works", "Crystal Court",
-    "Velvet Rooms", "Mirror Hall", "North Dock", "Salle Céleste", "The Loom",
+    "Grand Hall",
+    "Glasshouse",
+    "The Foundry",
+    "Silk Warehouse",
+    "Atelier Pavilion",
+    "Old Exchange",
+    "Riverside Pavilion",
+    "Cotton Mill",
+    "Orangery",
+    "Gallery Nine",
+    "Studio Lumière",
+    "Palazzo Serra",
+    "The Arcade",
+    "Linen Works",
+    "Crystal Court",
+    "Velvet Rooms",
+    "Mirror Hall",
+    "North Dock",
+    "Salle Céleste",
+    "The Loom",
 )
 
 SEASONS = ("spring", "summer", "fall", "winter", "resort", "pre-fall", "bridal", "couture")
 SEASON_TITLES = {
-    "spring": "Spring/Summer", "summer": "Summer", "fall": "Fall/Winter", "winter": "Winter",
-    "resort": "Resort", "pre-fall": "Pre-Fall", "bridal": "Bridal", "couture": "Haute Couture",
+    "spring": "Spring/Summer",
+    "summer": "Summer",
+    "fall": "Fall/Winter",
+    "winter": "Winter",
+    "resort": "Resort",
+    "pre-fall": "Pre-Fall",
+    "bridal": "Bridal",
+    "couture": "Haute Couture",
 }
 
 THEMES = (
-    "Neo Romance", "Urban Nomad", "Quiet Luxury", "Coastal Grace", "Digital Bloom",
-    "Heritage Reimagined", "Midnight Garden", "Soft Armour", "New Minimalism", "Desert Light",
-    "Electric Youth", "Archive Stories", "Sculpted Silence", "Slow Fashion", "Chromatic Edge",
-    "Velvet Revolution", "Paper Moon", "Tailored Rebellion", "Ocean Memory", "Glass Botanica",
+    "Neo Romance",
+    "Urban Nomad",
+    "Quiet Luxury",
+    "Coastal Grace",
+    "Digital Bloom",
+    "Heritage Reimagined",
+    "Midnight Garden",
+    "Soft Armour",
+    "New Minimalism",
+    "Desert Light",
+    "Electric Youth",
+    "Archive Stories",
+    "Sculpted Silence",
+    "Slow Fashion",
+    "Chromatic Edge",
+    "Velvet Revolution",
+    "Paper Moon",
+    "Tailored Rebellion",
+    "Ocean Memory",
+    "Glass Botanica",
 )
 
 COLORS = (
-    ("Ivory", "#FFFFF0"), ("Onyx", "#0F0F0F"), ("Blush", "#DE5D83"), ("Sage", "#9CAF88"),
-    ("Cobalt", "#0047AB"), ("Camel", "#C19A6B"), ("Burgundy", "#800020"), ("Champagne", "#F7E7CE"),
-    ("Emerald", "#50C878"), ("Lilac", "#C8A2C8"), ("Rust", "#B7410E"), ("Slate", "#708090"),
-    ("Sand", "#C2B280"), ("Fuchsia", "#FF00FF"), ("Teal", "#008080"), ("Mustard", "#FFDB58"),
+    ("Ivory", "#FFFFF0"),
+    ("Onyx", "#0F0F0F"),
+    ("Blush", "#DE5D83"),
+    ("Sage", "#9CAF88"),
+    ("Cobalt", "#0047AB"),
+    ("Camel", "#C19A6B"),
+    ("Burgundy", "#800020"),
+    ("Champagne", "#F7E7CE"),
+    ("Emerald", "#50C878"),
+    ("Lilac", "#C8A2C8"),
+    ("Rust", "#B7410E"),
+    ("Slate", "#708090"),
+    ("Sand", "#C2B280"),
+    ("Fuchsia", "#FF00FF"),
+    ("Teal", "#008080"),
+    ("Mustard", "#FFDB58"),
 )
 
 MATERIALS = (
-    "silk", "organic cotton", "linen", "wool", "cashmere", "recycled polyester", "leather",
-    "vegan leather", "denim", "tulle", "organza", "velvet", "satin", "tweed", "jersey", "lace",
+    "silk",
+    "organic cotton",
+    "linen",
+    "wool",
+    "cashmere",
+    "recycled polyester",
+    "leather",
+    "vegan leather",
+    "denim",
+    "tulle",
+    "organza",
+    "velvet",
+    "satin",
+    "tweed",
+    "jersey",
+    "lace",
 )
 
 ITEM_TYPES = (
@@ -78,47 +142,99 @@ ITEM_TYPES = (
 SIZES = ("XXS", "XS", "S", "M", "L", "XL", "XXL")
 
 SPECIALTIES = (
-    "Haute couture", "Ready-to-wear", "Menswear", "Sustainable fashion", "Bridal", "Streetwear",
-    "Knitwear", "Accessories", "Footwear", "Evening wear", "Swimwear", "Tailoring",
+    "Haute couture",
+    "Ready-to-wear",
+    "Menswear",
+    "Sustainable fashion",
+    "Bridal",
+    "Streetwear",
+    "Knitwear",
+    "Accessories",
+    "Footwear",
+    "Evening wear",
+    "Swimwear",
+    "Tailoring",
 )
 
 BRAND_PATTERNS = ("Maison {}", "{} Atelier", "Studio {}", "{} & Co.", "{} Paris", "House of {}")
 
 AGENCIES = (
-    "Élan Models", "Northlight Management", "Atlas Faces", "Silver Thread Agency",
-    "Prism Model Management", "Nova Talent", "Meridian Models", "Blanc Agency",
+    "Élan Models",
+    "Northlight Management",
+    "Atlas Faces",
+    "Silver Thread Agency",
+    "Prism Model Management",
+    "Nova Talent",
+    "Meridian Models",
+    "Blanc Agency",
 )
 
 INDUSTRIES = (
-    "Beauty", "Luxury Goods", "Automotive", "Beverages", "Technology", "Finance", "Jewelry",
-    "Hospitality", "Fragrance", "Retail", "Telecommunications", "Media",
+    "Beauty",
+    "Luxury Goods",
+    "Automotive",
+    "Beverages",
+    "Technology",
+    "Finance",
+    "Jewelry",
+    "Hospitality",
+    "Fragrance",
+    "Retail",
+    "Telecommunications",
+    "Media",
 )
 
 COMPANY_SIZES = ("1-10", "11-50", "51-200", "201-1000", "1000+")
 
 # Paid channels cost money; organic ones (email, organic social) are zero-cost rows.
 MARKETING_CHANNELS = (
-    ("email", False), ("instagram", True), ("facebook", True), ("tiktok", True),
-    ("google_ads", True), ("display", True), ("influencer", True), ("sms", True),
-    ("pinterest", False), ("youtube", True), ("organic_social", False), ("affiliate", True),
+    ("email", False),
+    ("instagram", True),
+    ("facebook", True),
+    ("tiktok", True),
+    ("google_ads", True),
+    ("display", True),
+    ("influencer", True),
+    ("sms", True),
+    ("pinterest", False),
+    ("youtube", True),
+    ("organic_social", False),
+    ("affiliate", True),
 )
 
 SOCIAL_PLATFORMS = ("instagram", "facebook", "twitter", "linkedin", "tiktok", "pinterest")
 
 ENGAGEMENT_TYPES = (
-    ("page_view", 40), ("event_view", 20), ("ticket_view", 10), ("add_to_cart", 6),
-    ("checkout_start", 4), ("purchase", 3), ("share", 4), ("favorite_designer", 5),
-    ("newsletter_click", 5), ("video_play", 3),
+    ("page_view", 40),
+    ("event_view", 20),
+    ("ticket_view", 10),
+    ("add_to_cart", 6),
+    ("checkout_start", 4),
+    ("purchase", 3),
+    ("share", 4),
+    ("favorite_designer", 5),
+    ("newsletter_click", 5),
+    ("video_play", 3),
 )
 ENGAGEMENT_SOURCES = ("web", "ios", "android", "email", "social", "partner")
 
 INTERESTS = (
-    "runway", "streetwear", "sustainability", "couture", "menswear", "accessories", "beauty",
-    "photography", "vintage", "textiles", "styling", "fashion tech",
+    "runway",
+    "streetwear",
+    "sustainability",
+    "couture",
+    "menswear",
+    "accessories",
+    "beauty",
+    "photography",
+    "vintage",
+    "textiles",
+    "styling",
+    "fashion tech",
 )
 
 USER_AGENTS = (
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Version/17.5 Safari/605.1.15",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Version/17.5 Safari/605",
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36",
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36",

@@ -13,12 +13,12 @@ from core.demo.scales import Scale
 
 if TYPE_CHECKING:
     from core.demo.events import EventRec
-    from core.demo.marketing import CampaignRec, PromoCodeRec
+    from core.demo.marketing import CampaignRec
     from core.demo.people import UserRec
     from core.demo.sales import SalesPlan
     from core.demo.showcase import DesignerRec
     from core.demo.sponsors import SponsorRec
-    from core.demo.tickets import DiscountCodeRec
+    from core.demo.tickets import CodeRec
     from core.demo.venues import VenueRec
 
 
@@ -44,8 +44,8 @@ class World:
     model_ids: list[str] = field(default_factory=list)
     sponsors: list[SponsorRec] = field(default_factory=list)
     campaigns: list[CampaignRec] = field(default_factory=list)
-    discount_codes: list[DiscountCodeRec] = field(default_factory=list)
-    promo_codes: list[PromoCodeRec] = field(default_factory=list)
+    discount_codes: list[CodeRec] = field(default_factory=list)
+    promo_codes: list[CodeRec] = field(default_factory=list)
     sales: SalesPlan | None = None
     # A thin sample of orders (id, number, status, total cents, created) for logs and outbox.
     order_sample: list[tuple[str, str, str, int, int]] = field(default_factory=list)
@@ -54,6 +54,3 @@ class World:
     def slug(self, table: str, text: str) -> str:
         """A slug unique within `table`, so the slug trigger has nothing to do."""
         return self.slugs.setdefault(table, UniqueNames()).slug(text)
-
-    def pick_user(self, user_type: str) -> UserRec:
-        return self.rng.choice(self.users_by_type[user_type])

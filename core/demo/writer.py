@@ -32,6 +32,7 @@ class Writer:
         self.counts: dict[str, int] = {}
 
     def write(self, load: TableLoad) -> int:
+        """Write one table's rows; returns how many."""
         n = self._write(load)
         self.counts[load.table] = self.counts.get(load.table, 0) + n
         return n
@@ -53,17 +54,30 @@ class DryWriter(Writer):
 
 
 class CopyWriter(Writer):
-    """COPY ... FROM STDIN with write_row, inside the caller's transaction."""
+    """COPY ... FROM STDIN with write_row, inside the caller's transaction.
 
-    def __init__(self, conn: psycopg.Connection, progress: bool = False):
+    Tables expecting at least `defer_indexes_from` rows lose their non-unique indexes for
+    the COPY and get them back, from their own definitions, right after: building an index
+    once is several times faster than growing it row by row. Primary keys and unique
+    indexes stay, so the database still checks every row. The caller's transaction makes
+    this invisible to anyone else (and undoes it on failure).
+    """
+
+    def __init__(
+        self, conn: psycopg.Connection, progress: bool = False, defer_indexes_from: int = 1_000
+    ):
         super().__init__()
         self.conn = conn
         self.progress = progress
+        self.defer_indexes_from = defer_indexes_from
 
     def _write(self, load: TableLoad) -> int:
         statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
             sql.Identifier(load.table), sql.SQL(", ").join(map(sql.Identifier, load.columns))
         )
+        deferred: list[str] = []
+        if (load.estimate or 0) >= self.defer_indexes_from:
+            deferred = self._drop_secondary_indexes(load.table)
         bar = _bar(load, self.progress)
         n = 0
         with self.conn.cursor() as cur, cur.copy(statement) as copy:
@@ -75,8 +89,36 @@ class CopyWriter(Writer):
                     bar.update(_PROGRESS_EVERY)
         if bar is not None:
             bar.update(n % _PROGRESS_EVERY)
+            if deferred:
+                bar.set_postfix_str(f"rebuilding {len(deferred)} indexes")
+        for definition in deferred:
+            self.conn.execute(definition)
+        if bar is not None:
             bar.close()
         return n
+
+    def _drop_secondary_indexes(self, table: str) -> list[str]:
+        """Drop `table`'s non-unique indexes; returns the statements that recreate them."""
+        rows = self.conn.execute(
+            """
+            SELECT n.nspname, c.relname, pg_get_indexdef(i.indexrelid), c.relkind
+              FROM pg_index i
+              JOIN pg_class c ON c.oid = i.indexrelid
+              JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE i.indrelid = %s::regclass AND NOT i.indisunique AND NOT i.indisprimary
+             ORDER BY c.relname
+            """,
+            (table,),
+        ).fetchall()
+        definitions = []
+        for schema, name, definition, kind in rows:
+            # A partitioned index is shown as "ON ONLY parent"; created plainly it cascades
+            # to every partition again, as the dropped one did.
+            if kind == "I":
+                definition = definition.replace(" ON ONLY ", " ON ", 1)
+            self.conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(schema, name)))
+            definitions.append(definition)
+        return definitions
 
 
 def _bar(load: TableLoad, enabled: bool) -> tqdm | None:
