@@ -48,7 +48,8 @@ TICKET_TYPES = text("""
     SELECT tt.id, tt.name, tt.tier, tt.base_price, tt.total_capacity,
            tt.total_capacity - tt.remaining_capacity AS sold,
            coalesce((SELECT sum(l.quantity) FROM ticket_inventory_locks l
-                      WHERE l.ticket_type_id = tt.id AND l.expires_at > now()), 0) AS held
+                      WHERE l.ticket_type_id = tt.id AND l.expires_at > now()
+                        AND l.order_id IS NULL), 0) AS held
       FROM ticket_types tt
      WHERE tt.event_id = :event_id
      ORDER BY tt.base_price, tt.name

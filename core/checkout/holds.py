@@ -81,7 +81,7 @@ def held_quantity(session: Session, ticket_type_id: uuid.UUID) -> int:
         session.execute(
             text(
                 "SELECT coalesce(sum(quantity), 0) FROM ticket_inventory_locks"
-                " WHERE ticket_type_id = :t AND expires_at > now()"
+                " WHERE ticket_type_id = :t AND expires_at > now() AND order_id IS NULL"
             ),
             {"t": ticket_type_id},
         ).scalar()
@@ -113,7 +113,7 @@ def event_committed(session: Session, event_id: uuid.UUID) -> int:
             text(
                 "SELECT coalesce(sum(tt.total_capacity - tt.remaining_capacity), 0)"
                 " + coalesce((SELECT sum(quantity) FROM ticket_inventory_locks"
-                "   WHERE event_id = :e AND expires_at > now()), 0)"
+                "   WHERE event_id = :e AND expires_at > now() AND order_id IS NULL), 0)"
                 " FROM ticket_types tt WHERE tt.event_id = :e"
             ),
             {"e": event_id},

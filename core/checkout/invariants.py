@@ -23,7 +23,8 @@ CHECKS: dict[str, str] = {
                           ON o.id = oi.order_id WHERE oi.ticket_type_id = tt.id
                            AND oi.refunded_at IS NULL AND o.status IN {_LIVE}), 0)
              + coalesce((SELECT sum(l.quantity) FROM ticket_inventory_locks l
-                          WHERE l.ticket_type_id = tt.id AND l.expires_at > now()), 0)
+                          WHERE l.ticket_type_id = tt.id AND l.expires_at > now()
+                        AND l.order_id IS NULL), 0)
                > tt.total_capacity""",
     # The remaining counter agrees with what was really sold.
     "remaining capacity disagrees with sales": f"""
@@ -41,7 +42,8 @@ CHECKS: dict[str, str] = {
                           ON o.id = oi.order_id WHERE o.event_id = e.id
                            AND oi.refunded_at IS NULL AND o.status IN {_LIVE}), 0)
              + coalesce((SELECT sum(l.quantity) FROM ticket_inventory_locks l
-                          WHERE l.event_id = e.id AND l.expires_at > now()), 0)
+                          WHERE l.event_id = e.id AND l.expires_at > now()
+                        AND l.order_id IS NULL), 0)
                > e.capacity""",
     # A seat is in at most one live sale or unexpired hold per event.
     "seat sold or held twice": f"""
@@ -51,7 +53,7 @@ CHECKS: dict[str, str] = {
              WHERE oi.refunded_at IS NULL AND o.status IN {_LIVE}
             UNION ALL
             SELECT l.event_id, unnest(l.seat_ids) FROM ticket_inventory_locks l
-             WHERE l.expires_at > now()
+             WHERE l.expires_at > now() AND l.order_id IS NULL
         ) claims
          WHERE CAST(:event AS uuid) IS NULL OR event_id = :event
          GROUP BY event_id, seat_id HAVING count(*) > 1""",

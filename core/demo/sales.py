@@ -94,6 +94,8 @@ class SalesPlan:
     # Filled while order items are written: locks for pending orders, promo redemptions.
     locks: list[tuple] = field(default_factory=list)
     promo_usages: list[tuple] = field(default_factory=list)
+    # Filled while orders are written: refunded orders (few), for order_refunds.
+    refunds: list[tuple] = field(default_factory=list)
 
     def order_number(self, global_index: int, ts: int) -> str:
         year = self.years[bisect_right(self.year_starts, ts) - 1]
@@ -130,7 +132,8 @@ def plan(world: World) -> None:
                     tt.sold += qty
                 if sale.status == "completed":
                     completed_tickets += qty
-            if sale.code is not None:
+            # A code counts as used by live orders only: cancelling gives the use back.
+            if sale.code is not None and holds:
                 sale.code.usage += 1
         offset += sales.counts[e.index]
         if e.status == "completed":
@@ -317,7 +320,8 @@ def event_sales(world: World, e: EventRec) -> Iterator[Sale]:
             code, promo = None, False
         elif code.limit is not None:
             usage[code.id] = usage.get(code.id, 0) + 1
-        tax = tax_cents(subtotal - discount, e.tax_e4)
+        # Tax is rounded per item, as the checkout does, so an order is the sum of its items.
+        tax = sum(tax_cents(unit * qty - cut, e.tax_e4) for _, _, qty, unit, cut, _ in items)
         yield Sale(
             k, order_bits, aux, ts, status, user, method, items, code, promo,
             subtotal, discount, tax, subtotal - discount + tax,
@@ -358,6 +362,8 @@ def tables(world: World) -> Iterator[TableLoad]:
     yield _locks(world)
     yield _seats(world)
     yield _promo_usage(world)
+    yield _payments(world, total)
+    yield _refunds(world)
 
 
 def _orders(world: World, total: int) -> TableLoad:
@@ -371,6 +377,7 @@ def _orders(world: World, total: int) -> TableLoad:
         )
     ]
     sample_every = max(1, total // 2_000)
+    sales.refunds.clear()
 
     def rows():
         for e in _selling(world):
@@ -406,6 +413,8 @@ def _orders(world: World, total: int) -> TableLoad:
                 online = s.method == "online"
                 number = sales.order_number(offset + s.k, ts)
                 order_id = id_from_bits(s.bits)
+                if refunded is not None and s.total > 0:
+                    sales.refunds.append((s.bits, order_id, s.total, s.method, refunded))
                 if s.k % sample_every == 0:
                     world.order_sample.append((order_id, number, s.status, s.total, ts))
                 yield (
@@ -459,6 +468,8 @@ def _items(world: World, total: int) -> TableLoad:
 
     def rows():
         for e in _selling(world):
+            # Seats go to orders in the same order as in _seats, so each item names its seats.
+            pointer = {t.id: 0 for t in e.ticket_types}
             for s in event_sales(world, e):
                 order_id = id_from_bits(s.bits)
                 created = ts_text(s.ts)
@@ -466,6 +477,11 @@ def _items(world: World, total: int) -> TableLoad:
                 for item_bits, t, qty, unit, cut, coded in s.items:
                     sub = unit * qty
                     item_code = code_id if coded else None
+                    seats = None
+                    if e.seated and t.section is not None and s.status in HOLDING:
+                        at = pointer[t.id]
+                        pointer[t.id] = at + qty
+                        seats = [e.venue.seats[i].id for i in t.seats[at : at + qty]]
                     yield (
                         id_from_bits(item_bits),
                         order_id,
@@ -475,14 +491,18 @@ def _items(world: World, total: int) -> TableLoad:
                         money(sub),
                         money(cut),
                         money(sub - cut),
+                        money(tax_cents(sub - cut, e.tax_e4)),
                         None if s.promo else item_code,
                         item_code if s.promo else None,
+                        seats,
                         created,
                         created,
                     )
                     if s.status == "pending":
-                        sales.locks.append((item_bits, t.id, e.id, qty, order_id, s.aux, s.ts))
-                if s.promo:
+                        sales.locks.append(
+                            (item_bits, t.id, e.id, qty, order_id, s.aux, s.ts, seats)
+                        )
+                if s.promo and s.status in HOLDING:
                     used = s.ts + 30 + (s.aux >> 40) % 600
                     user_id = None if s.user is None else s.user.id
                     sales.promo_usages.append(
@@ -493,8 +513,8 @@ def _items(world: World, total: int) -> TableLoad:
         "order_items",
         (
             "id", "order_id", "ticket_type_id", "quantity", "unit_price", "subtotal",
-            "discount_amount", "final_price", "discount_code_id", "promotional_code_id",
-            "created_at", "updated_at",
+            "discount_amount", "final_price", "tax_amount", "discount_code_id",
+            "promotional_code_id", "seat_ids", "created_at", "updated_at",
         ),
         rows(),
         int(total * 1.45),
@@ -506,7 +526,7 @@ def _locks(world: World) -> TableLoad:
     assert sales is not None
 
     def rows():
-        for item_bits, tt_id, event_id, qty, order_id, aux, ts in sales.locks:
+        for item_bits, tt_id, event_id, qty, order_id, aux, ts, seats in sales.locks:
             yield (
                 id_from_bits(item_bits ^ LOCK_SALT),
                 tt_id,
@@ -515,6 +535,7 @@ def _locks(world: World) -> TableLoad:
                 order_id,
                 f"sess_{aux:016x}",
                 ts_text(ts + HOLD_SECONDS),
+                seats,
                 ts_text(ts),
             )
 
@@ -528,6 +549,7 @@ def _locks(world: World) -> TableLoad:
             "order_id",
             "session_id",
             "expires_at",
+            "seat_ids",
             "created_at",
         ),
         rows(),
@@ -639,4 +661,59 @@ def _promo_usage(world: World) -> TableLoad:
             for bits, code_id, user_id, order_id, used, cut, total in sales.promo_usages
         ),
         len(sales.promo_usages),
+    )
+
+
+def _provider(method: str) -> str:
+    return "online_gateway" if method == "online" else "box_office"
+
+
+def _payments(world: World, total: int) -> TableLoad:
+    """One payment per paid order (completed, or refunded later), taken at completion."""
+    salt = LOCK_SALT >> 2
+
+    def rows():
+        for e in _selling(world):
+            for s in event_sales(world, e):
+                if s.status not in ("completed", "refunded"):
+                    continue
+                paid = s.ts + 30 + (s.aux >> 40) % 600
+                yield (
+                    id_from_bits(s.bits ^ salt),
+                    id_from_bits(s.bits),
+                    _provider(s.method),
+                    s.method,
+                    money(s.total),
+                    f"pay_{s.aux:016x}_{s.k}",
+                    ts_text(paid),
+                )
+
+    return TableLoad(
+        "order_payments",
+        ("id", "order_id", "provider", "method", "amount", "reference", "created_at"),
+        rows(),
+        total,
+    )
+
+
+def _refunds(world: World) -> TableLoad:
+    sales = world.sales
+    assert sales is not None
+    salt = LOCK_SALT >> 3
+    return TableLoad(
+        "order_refunds",
+        ("id", "order_id", "amount", "reason", "method", "reference", "created_at"),
+        (
+            (
+                id_from_bits(bits ^ salt),
+                order_id,
+                money(amount),
+                "Refund of the whole order",
+                method,
+                f"refund_{bits & 0xFFFFFFFFFFFF:012x}",
+                ts_text(when),
+            )
+            for bits, order_id, amount, method, when in sales.refunds
+        ),
+        len(sales.refunds),
     )

@@ -304,6 +304,8 @@ def expected_counts(name: str) -> dict[str, tuple[int, int]]:
         "promotional_code_usage": (0, s.orders),
         "order_items": (s.orders, 3 * s.orders),
         "ticket_inventory_locks": (0, 3 * s.orders),
+        "order_payments": (1, s.orders),
+        "order_refunds": (0, s.orders),
         "event_seats": (seated * min(venue_seats), seated * max(venue_seats)),
         "page_versions": (pages, 3 * pages),
     }

@@ -65,6 +65,8 @@ from core.models.ticketing import (
     DiscountCodeTicketType,
     Order,
     OrderItem,
+    OrderPayment,
+    OrderRefund,
     TicketInventoryLock,
     TicketType,
 )
@@ -106,6 +108,8 @@ __all__ = [
     "MediaItem",
     "Order",
     "OrderItem",
+    "OrderPayment",
+    "OrderRefund",
     "Page",
     "PageVersion",
     "Permission",

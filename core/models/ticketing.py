@@ -201,6 +201,7 @@ class OrderItem(UUIDPrimaryKey, Timestamps, Base):
         non_negative("subtotal"),
         non_negative("discount_amount"),
         non_negative("final_price"),
+        non_negative("tax_amount"),
         check(
             "subtotal = unit_price * quantity",
             "check_subtotal",
@@ -245,6 +246,11 @@ class OrderItem(UUIDPrimaryKey, Timestamps, Base):
         ForeignKey("promotional_codes.id", ondelete="SET NULL")
     )
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", server_default=EMPTY_OBJECT)
+    # Tax is rounded per item so refunds of single items give back exactly what was paid.
+    tax_amount: Mapped[Decimal] = mapped_column(server_default=ZERO)
+    refunded_at: Mapped[datetime | None]
+    # The seats this item sold (per-event seat inventory is event_seats).
+    seat_ids: Mapped[list[uuid.UUID] | None]
 
     order: Mapped[Order] = relationship(back_populates="items")
     ticket_type: Mapped[TicketType] = relationship()
@@ -381,3 +387,52 @@ class TicketInventoryLock(UUIDPrimaryKey, CreatedAt, Base):
     order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     session_id: Mapped[str]
     expires_at: Mapped[datetime]
+    # Seats held by this row; their event_seats rows point back through hold_id.
+    seat_ids: Mapped[list[uuid.UUID] | None]
+
+
+class OrderPayment(UUIDPrimaryKey, CreatedAt, Base):
+    """A payment taken for an order through a payment provider."""
+
+    __tablename__ = "order_payments"
+    __table_args__ = (
+        non_negative("amount"),
+        check(
+            "char_length(currency) = 3",
+            "currency_code",
+            field="currency",
+            message="currency must be a three-letter ISO 4217 code",
+        ),
+        Index("idx_order_payments_order_id", "order_id"),
+    )
+
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"))
+    provider: Mapped[str]
+    method: Mapped[str]
+    amount: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(server_default=text("'USD'"))
+    reference: Mapped[str] = mapped_column(unique=True)
+
+
+class OrderRefund(UUIDPrimaryKey, CreatedAt, Base):
+    """Money given back for an order item (a cancelled order refunds every item)."""
+
+    __tablename__ = "order_refunds"
+    __table_args__ = (
+        non_negative("amount"),
+        Index("idx_order_refunds_order_id", "order_id"),
+        Index("idx_order_refunds_order_item_id", "order_item_id"),
+        Index("idx_order_refunds_refunded_by", "refunded_by"),
+    )
+
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"))
+    order_item_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("order_items.id", ondelete="RESTRICT")
+    )
+    amount: Mapped[Decimal]
+    reason: Mapped[str]
+    method: Mapped[str]
+    reference: Mapped[str]
+    refunded_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
