@@ -99,3 +99,13 @@ def test_read_only_unit_refuses_writes(engine: Engine) -> None:
         )
     assert not isinstance(caught.value, DomainError)  # a bug in the caller, not user input
     assert "read-only" in str(caught.value)
+
+
+def test_lock_timeout_is_the_units_own_and_does_not_outlive_it(engine: Engine) -> None:
+    with unit_of_work(Actor.system(), lock_timeout_ms=1234) as uow:
+        inside = uow.session.execute(text("SHOW lock_timeout")).scalar()
+        writable = uow.session.execute(text("SHOW transaction_read_only")).scalar()
+    with unit_of_work(Actor.system()) as uow:
+        after = uow.session.execute(text("SHOW lock_timeout")).scalar()
+    assert (inside, writable) == ("1234ms", "off")
+    assert after == "0"

@@ -88,6 +88,19 @@ def held_quantity(session: Session, ticket_type_id: uuid.UUID) -> int:
     )
 
 
+def _session_held(session: Session, session_id: str, ticket_type_id: uuid.UUID) -> int:
+    return int(
+        session.execute(
+            text(
+                "SELECT coalesce(sum(quantity), 0) FROM ticket_inventory_locks"
+                " WHERE ticket_type_id = :t AND session_id = :s AND expires_at > now()"
+                " AND order_id IS NULL"
+            ),
+            {"t": ticket_type_id, "s": session_id},
+        ).scalar()
+    )
+
+
 def lock_event_capacity(session: Session, event_id: uuid.UUID) -> int | None:
     """Lock the event when its own capacity is tighter than its ticket types' together,
     and return that capacity; otherwise the per-type locks already keep the event within
@@ -161,9 +174,10 @@ def hold_tickets(actor: Actor, request: HoldRequest) -> Hold:
 
     with unit_of_work(actor, lock_timeout_ms=DEFAULT_LOCK_TIMEOUT_MS) as uow:
         session = uow.session
-        status = session.execute(
-            text("SELECT status FROM events WHERE id = :e"), {"e": request.event_id}
-        ).scalar()
+        status, now = session.execute(
+            text("SELECT (SELECT status FROM events WHERE id = :e), now()"),
+            {"e": request.event_id},
+        ).one()
         if status is None:
             raise NotFound("That event does not exist.", field="event_id")
         if status != "published":
@@ -180,19 +194,30 @@ def hold_tickets(actor: Actor, request: HoldRequest) -> Hold:
         for ticket_type_id in seat_types.values():
             wanted[ticket_type_id] += 1
 
+        # A session that chooses again after its hold ran out starts clean: its stale rows
+        # would otherwise make its next order fail as expired (they count for nothing).
+        _delete_holds(
+            session,
+            "event_id = :e AND session_id = :s AND expires_at <= now()",
+            {"e": request.event_id, "s": request.session_id},
+        )
         event_capacity = lock_event_capacity(session, request.event_id)
         lock_all(session, NS_TICKET_TYPE, wanted)
         types = _ticket_types(session, request.event_id, list(wanted))
-        now = session.execute(text("SELECT now()")).scalar()
 
         for ticket_type_id, quantity in sorted(wanted.items()):
             tt = types[ticket_type_id]
             if not tt.is_active or not (tt.sale_start <= now < tt.sale_end):
                 raise SaleClosed(f"{tt.name} is not on sale now.", field="ticket_type_id")
-            if tt.max_per_order is not None and quantity > tt.max_per_order:
-                raise LimitExceeded(
-                    f"At most {tt.max_per_order} × {tt.name} per order.", field="quantities"
-                )
+            if tt.max_per_order is not None:
+                # Several holds of one session become one order, so they share the limit.
+                already = _session_held(session, request.session_id, ticket_type_id)
+                if quantity + already > tt.max_per_order:
+                    more = f" (you already hold {already})" if already else ""
+                    raise LimitExceeded(
+                        f"At most {tt.max_per_order} × {tt.name} per order{more}.",
+                        field="quantities",
+                    )
             free = tt.remaining - held_quantity(session, ticket_type_id)
             if quantity > free:
                 left = f"only {free} left" if free > 0 else "sold out"

@@ -13,7 +13,6 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import text
@@ -29,6 +28,7 @@ from core.checkout.errors import (
     SeatTaken,
     SoldOut,
 )
+from core.checkout.holds import lock_event_capacity
 from core.checkout.locking import (
     DEFAULT_LOCK_TIMEOUT_MS,
     NS_IDEMPOTENCY,
@@ -237,11 +237,15 @@ def _buyer_history(session: Session, rule: CodeRule | None, buyer: Buyer) -> Buy
         "(o.user_id = CAST(:u AS uuid) OR lower(o.billing_email) = lower(:m))"
         " AND o.status = ANY(:statuses)"
     )
-    prior = session.execute(
-        text(f"SELECT EXISTS (SELECT 1 FROM orders o WHERE {mine})"), params
-    ).scalar()
+    if rule is None:
+        return BuyerHistory(has_prior_purchase=False, has_used_code=False)
+    prior = False
+    if rule.first_purchase_only:
+        prior = session.execute(
+            text(f"SELECT EXISTS (SELECT 1 FROM orders o WHERE {mine})"), params
+        ).scalar()
     used = False
-    if rule is not None:
+    if rule.one_per_customer:
         column = "discount_code_id" if rule.kind == "discount" else "promotional_code_id"
         used = session.execute(
             text(
@@ -300,14 +304,20 @@ def place_order(
         if replay is not None:
             return replay
 
-        status = session.execute(
-            text("SELECT status FROM events WHERE id = :e"), {"e": request.event_id}
-        ).scalar()
+        status, now = session.execute(
+            text("SELECT (SELECT status FROM events WHERE id = :e), now()"),
+            {"e": request.event_id},
+        ).one()
         if status != "published":
             raise SaleClosed("Tickets for this event are not on sale.")
+        # The event lock (taken only when its capacity binds) and the ticket-type locks
+        # serialise this sale with hold_tickets, which judges our hold by the clock: so our
+        # hold must still be live *after* they are granted, not merely when we started.
+        lock_event_capacity(session, request.event_id)
         holds = _holds(session, request.event_id, request.session_id, lock=True)
         lines = _lines(session, request.event_id, holds)
         lock_all(session, NS_TICKET_TYPE, [line.ticket_type_id for line in lines])
+        _check_still_live(session, holds)
         remaining = dict(
             session.execute(
                 text("SELECT id, remaining_capacity FROM ticket_types WHERE id = ANY(:ids)"),
@@ -322,7 +332,6 @@ def place_order(
             _check_held_seats(session, request.event_id, seat_ids, [h.id for h in holds])
 
         rule = load_code(session, request.code, lock=True) if request.code else None
-        now: datetime = session.execute(text("SELECT now()")).scalar()
         quote = price(lines, rule, now=now, buyer=_buyer_history(session, rule, request.buyer))
         if quote.total != request.expected_total:
             raise AmountChanged(
@@ -330,6 +339,12 @@ def place_order(
                 " shown; please confirm the new total.",
                 field="expected_total",
             )
+
+        if rule is not None and quote.discount == 0:
+            # A code worth nothing on these tickets is not used up by them: the order
+            # carries no code, and the code's count and once-per-customer rule stay as
+            # they were.
+            rule = None
 
         unsafe_pause(session)
         order_id, order_number = _insert_order(session, actor, request, quote)
@@ -392,12 +407,25 @@ def place_order(
     )
 
 
+def _check_still_live(session: Session, holds: Sequence[_HoldRow]) -> None:
+    live = session.execute(
+        text(
+            "SELECT count(*) FROM ticket_inventory_locks"
+            " WHERE id = ANY(:ids) AND expires_at > clock_timestamp()"
+        ),
+        {"ids": [h.id for h in holds]},
+    ).scalar()
+    if live != len(holds):
+        raise HoldExpired("Your reservation has expired; choose the tickets again.")
+
+
 def _check_held_seats(
     session: Session, event_id: uuid.UUID, seat_ids: list[uuid.UUID], hold_ids: list[uuid.UUID]
 ) -> None:
     rows = session.execute(
         text(
-            "SELECT seat_id, status = 'held' AND hold_id = ANY(:h) AND held_until > now()"
+            "SELECT seat_id, status = 'held' AND hold_id = ANY(:h)"
+            " AND held_until > clock_timestamp()"
             " FROM event_seats WHERE event_id = :e AND seat_id = ANY(:s)"
             " ORDER BY seat_id" + for_update()
         ),

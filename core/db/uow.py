@@ -36,10 +36,15 @@ class Actor:
         return cls(user_id=None, ip_address=None, user_agent=name)
 
 
+# One round trip opens every unit of work. Switching a transaction to read-only is allowed
+# after its first snapshot (only the way back is not), so it can ride along here too.
 _SET_CONTEXT = text(
     "SELECT set_config('app.user_id', :user_id, true),"
     " set_config('app.ip_address', :ip_address, true),"
-    " set_config('app.user_agent', :user_agent, true)"
+    " set_config('app.user_agent', :user_agent, true),"
+    " set_config('lock_timeout', coalesce(:lock_timeout, current_setting('lock_timeout')),"
+    " true),"
+    " set_config('transaction_read_only', :read_only, true)"
 )
 
 
@@ -59,22 +64,20 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self.session = get_sessionmaker()()
         try:
-            if self.read_only:
-                # Must be the transaction's first statement.
-                self.session.execute(text("SET TRANSACTION READ ONLY"))
             self.session.execute(
                 _SET_CONTEXT,
                 {
                     "user_id": str(self.actor.user_id) if self.actor.user_id else "",
                     "ip_address": self.actor.ip_address or "",
                     "user_agent": self.actor.user_agent or "",
+                    "lock_timeout": (
+                        f"{int(self.lock_timeout_ms)}ms"
+                        if self.lock_timeout_ms is not None
+                        else None
+                    ),
+                    "read_only": "on" if self.read_only else "off",
                 },
             )
-            if self.lock_timeout_ms is not None:
-                self.session.execute(
-                    text("SELECT set_config('lock_timeout', :ms, true)"),
-                    {"ms": f"{int(self.lock_timeout_ms)}ms"},
-                )
         except BaseException:
             self.session.close()
             raise
