@@ -38,8 +38,14 @@ from sqlalchemy.orm import Session
 
 import core.db.engine as engine_module
 from core.db import use_engine
-from core.models import DiscountCode, DiscountCodeEvent, EventSeat, Venue, VenueSeat, VenueSection
-from tests.factories import make_discount_code, make_event, make_ticket_type, make_user
+from core.models import DiscountCode, DiscountCodeEvent, EventSeat, VenueSeat
+from tests.factories import (
+    make_discount_code,
+    make_event,
+    make_seated_section,
+    make_ticket_type,
+    make_user,
+)
 
 if TYPE_CHECKING:
     from tests.conftest import DatabaseFactory
@@ -125,30 +131,10 @@ def make_sale_event(
     (row A, numbers 1..seats), each with an `available` event_seats row, and the ticket
     type sells that section (`seating_section_id`), so holding a seat needs no quantity.
     """
-    tag = uuid.uuid4().hex[:10]
     venue_id = section_id = None
     seat_rows: list[VenueSeat] = []
     if seats:
-        venue = Venue(
-            name=f"Checkout Hall {tag}",
-            address="1 Test Street",
-            city="Testville",
-            country="US",
-            capacity=seats,
-        )
-        session.add(venue)
-        session.flush()
-        section = VenueSection(
-            venue_id=venue.id, name="Front", capacity=seats, section_type="general"
-        )
-        session.add(section)
-        session.flush()
-        seat_rows = [
-            VenueSeat(section_id=section.id, row_name="A", seat_number=str(n + 1))
-            for n in range(seats)
-        ]
-        session.add_all(seat_rows)
-        session.flush()
+        venue, section, seat_rows = make_seated_section(session, seats)
         venue_id, section_id = venue.id, section.id
 
     event = make_event(

@@ -32,11 +32,15 @@ from core.models import (
     PromotionalCode,
     PromotionalCodeEvent,
     PromotionalCodeTicketType,
-    Venue,
     VenueSeat,
-    VenueSection,
 )
-from tests.factories import make_discount_code, make_event, make_ticket_type, make_user
+from tests.factories import (
+    make_discount_code,
+    make_event,
+    make_seated_section,
+    make_ticket_type,
+    make_user,
+)
 
 if TYPE_CHECKING:
     from tests.conftest import DatabaseFactory
@@ -146,21 +150,8 @@ def make_sale_event(
         section = None
         seat_rows: list[VenueSeat] = []
         if seats:
-            venue = Venue(name=f"Hall {tag()}", address="1 Runway Road", city="Milan", country="IT")
-            session.add(venue)
-            session.flush()
+            venue, section, seat_rows = make_seated_section(session, seats, section_type="vip")
             venue_id = venue.id
-            section = VenueSection(
-                venue_id=venue.id, name="Front row", capacity=seats, section_type="vip"
-            )
-            session.add(section)
-            session.flush()
-            seat_rows = [
-                VenueSeat(section_id=section.id, row_name="A", seat_number=str(n + 1))
-                for n in range(seats)
-            ]
-            session.add_all(seat_rows)
-            session.flush()
         event = make_event(
             session,
             organizer,

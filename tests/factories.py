@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from core.models import DiscountCode, Event, TicketType, User
+from core.models import DiscountCode, Event, TicketType, User, Venue, VenueSeat, VenueSection
 
 
 def _tag() -> str:
@@ -81,3 +81,25 @@ def make_discount_code(session: Session, **overrides: object) -> DiscountCode:
     session.add(code)
     session.flush()
     return code
+
+
+def make_seated_section(
+    session: Session, seats: int, *, section_type: str = "general"
+) -> tuple[Venue, VenueSection, list[VenueSeat]]:
+    """A venue with one section of `seats` seats in row A, numbered from 1."""
+    venue = Venue(
+        name=f"Hall {_tag()}", address="1 Runway Road", city="Milan", country="IT", capacity=seats
+    )
+    session.add(venue)
+    session.flush()
+    section = VenueSection(
+        venue_id=venue.id, name="Front row", capacity=seats, section_type=section_type
+    )
+    session.add(section)
+    session.flush()
+    rows = [
+        VenueSeat(section_id=section.id, row_name="A", seat_number=str(n + 1)) for n in range(seats)
+    ]
+    session.add_all(rows)
+    session.flush()
+    return venue, section, rows
