@@ -22,10 +22,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from sqlalchemy import text
 
-    from core.db import get_engine
+    from core.db import get_owner_engine
     from core.migrate import check, upgrade
 
-    engine = get_engine()
+    # Schema, partitions and demo data are the owner's business, never the app role's.
+    engine = get_owner_engine()
     if args.command == "migrate":
         upgrade(engine)
     elif args.command == "check":

@@ -21,6 +21,15 @@ class Settings:
     postgres_dir: Path
     embedded_database: str
     demo_on_first_start: bool
+    # Sign-in: "password" or "oidc" (Streamlit's st.login, configured in secrets.toml).
+    auth_provider: str = "password"
+    # Signed-in sessions end after this many minutes without activity.
+    session_minutes: int = 30
+    # The database role the app's services connect as (no superuser, no BYPASSRLS).
+    app_role: str = "fashionistas_app"
+    app_password: str | None = None
+    # The first admin's email, created on first start with a generated password.
+    admin_email: str = "admin@fashionistas.local"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -33,4 +42,16 @@ class Settings:
             embedded_database=os.environ.get("FASHIONISTAS_EMBEDDED_DB", "fashionistas"),
             demo_on_first_start=os.environ.get("FASHIONISTAS_DEMO", "1")
             not in ("0", "false", "no"),
+            auth_provider=_choice("FASHIONISTAS_AUTH", ("password", "oidc")),
+            session_minutes=int(os.environ.get("FASHIONISTAS_SESSION_MINUTES") or 30),
+            app_role=os.environ.get("FASHIONISTAS_APP_ROLE") or "fashionistas_app",
+            app_password=os.environ.get("FASHIONISTAS_APP_PASSWORD") or None,
+            admin_email=os.environ.get("FASHIONISTAS_ADMIN_EMAIL") or "admin@fashionistas.local",
         )
+
+
+def _choice(variable: str, allowed: tuple[str, ...]) -> str:
+    value = (os.environ.get(variable) or allowed[0]).strip().lower()
+    if value not in allowed:
+        raise ValueError(f"{variable} must be one of {', '.join(allowed)}, not {value!r}")
+    return value

@@ -66,6 +66,50 @@ class PermissionDenied(DomainError):
     code = "forbidden"
 
 
+class SignInFailed(DomainError):
+    """Email or password is wrong; the same for an unknown email, so accounts stay private."""
+
+    code = "sign_in_failed"
+
+    def __init__(self, message: str = "Email or password is wrong.", **kw):
+        super().__init__(message, **kw)
+
+
+class AccountLocked(DomainError):
+    """Five failed sign-ins in a row: locked for 15 minutes or until an admin unlocks it."""
+
+    code = "account_locked"
+
+    def __init__(
+        self,
+        message: str = (
+            "This account is locked after too many failed sign-ins; try again in 15 minutes"
+            " or ask an admin to unlock it."
+        ),
+        **kw,
+    ):
+        super().__init__(message, **kw)
+
+
+class ResetTokenInvalid(DomainError):
+    """A password reset token that is unknown, already used or expired."""
+
+    code = "reset_token_invalid"
+
+    def __init__(
+        self,
+        message: str = "This reset link is invalid, already used or expired; ask for a new one.",
+        **kw,
+    ):
+        super().__init__(message, **kw)
+
+
+class UnknownIdentity(DomainError):
+    """An identity-provider sign-in whose email has no invited, active account."""
+
+    code = "unknown_identity"
+
+
 def _humanize(name: str) -> str:
     return name.replace("_", " ")
 

@@ -33,6 +33,15 @@ from core.demo.writer import CopyWriter, DryWriter, TableLoad, Writer
 log = logging.getLogger(__name__)
 
 
+_HAS_USERS = """
+SELECT EXISTS (
+  SELECT 1 FROM users u
+   WHERE NOT EXISTS (SELECT 1 FROM audit_logs a
+                      WHERE a.action = 'users.first_admin_created' AND a.table_name = 'users'
+                        AND a.record_id = u.id::text))
+"""
+
+
 class DemoDataExists(Exception):
     """The target database already has users; demo data only goes into an empty one."""
 
@@ -107,7 +116,8 @@ def load_demo(
     try:
         conn = raw.driver_connection
         with conn.transaction():
-            if conn.execute("SELECT EXISTS (SELECT 1 FROM users)").fetchone()[0]:
+            # The first admin (core.auth.ensure_first_admin) may already be there.
+            if conn.execute(_HAS_USERS).fetchone()[0]:
                 raise DemoDataExists(
                     "the database already has users; demo data is only loaded into an empty "
                     "database (create one, run `python -m core migrate` on it, then load the demo)"

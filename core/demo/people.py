@@ -7,62 +7,22 @@ from dataclasses import dataclass
 
 from psycopg.types.json import Jsonb
 
+from core.auth import permissions as catalogue
 from core.demo.clock import DAY, HOUR, day_text, ts_or_none, ts_text
 from core.demo.ids import UniqueNames, new_id
 from core.demo.vocab import CITIES, INTERESTS
 from core.demo.world import World
 from core.demo.writer import TableLoad
 
+# The app's catalogue (seeded by migration 0003, same ids) plus two roles for people who
+# never sign in to the dashboard; those hold no permission.
 ROLES = {
-    "admin": "Runs the platform: users, settings, compliance and audit.",
-    "organizer": "Plans events, venues, ticketing and the box office.",
-    "marketing": "Runs campaigns, promo codes, segments and reads analytics.",
-    "designer": "Manages a designer profile, collections and runway shows.",
-    "sponsor": "Follows sponsorships, assets and sponsor analytics.",
-    "staff": "Works the door and the box office on event days.",
+    **catalogue.ROLES,
     "model": "Sees castings, runway appearances and schedules.",
     "attendee": "Buys tickets and manages their own orders.",
 }
 
-PERMISSIONS = (
-    ("events", "read"), ("events", "write"), ("events", "publish"), ("events", "delete"),
-    ("venues", "read"), ("venues", "write"),
-    ("tickets", "read"), ("tickets", "write"),
-    ("orders", "read"), ("orders", "write"), ("orders", "refund"),
-    ("discounts", "read"), ("discounts", "write"),
-    ("showcase", "read"), ("showcase", "write"),
-    ("sponsors", "read"), ("sponsors", "write"),
-    ("marketing", "read"), ("marketing", "write"),
-    ("analytics", "read"),
-    ("compliance", "read"), ("compliance", "manage"),
-    ("audit", "read"),
-    ("users", "read"), ("users", "manage"),
-    ("cms", "read"), ("cms", "write"),
-    ("system", "manage"),
-    ("api", "manage"),
-)  # fmt: skip
-
-# Which permissions each role holds; "*" is everything.
-ROLE_GRANTS = {
-    "admin": ("*",),
-    "organizer": (
-        "events:read", "events:write", "events:publish", "events:delete", "venues:read",
-        "venues:write", "tickets:read", "tickets:write", "orders:read", "orders:write",
-        "orders:refund", "discounts:read", "discounts:write", "showcase:read", "sponsors:read",
-        "analytics:read", "cms:read",
-    ),
-    "marketing": (
-        "events:read", "marketing:read", "marketing:write", "discounts:read", "sponsors:read",
-        "sponsors:write", "analytics:read", "showcase:read", "cms:read", "cms:write",
-    ),
-    "designer": ("events:read", "showcase:read", "showcase:write", "analytics:read"),
-    "sponsor": ("events:read", "sponsors:read", "analytics:read"),
-    "staff": (
-        "events:read", "venues:read", "tickets:read", "orders:read", "orders:write",
-    ),
-    "model": ("events:read", "showcase:read"),
-    "attendee": ("events:read", "orders:read"),
-}  # fmt: skip
+PERMISSIONS = tuple(catalogue.PERMISSIONS)
 
 STAFF_TYPES = ("admin", "organizer", "marketing", "staff")
 PUBLIC_DOMAINS = ("example.com", "example.net", "example.org", "mail.example")
@@ -83,18 +43,13 @@ class UserRec:
 
 
 def permission_names() -> list[str]:
-    """'resource:action' for every permission."""
-    return [f"{resource}:{action}" for resource, action in PERMISSIONS]
+    """'resource.action' for every permission."""
+    return list(PERMISSIONS)
 
 
 def role_permission_pairs() -> list[tuple[str, str]]:
-    """(role, permission name) for every grant in ROLE_GRANTS."""
-    names = permission_names()
-    return [
-        (role, name)
-        for role, grants in ROLE_GRANTS.items()
-        for name in (names if grants == ("*",) else grants)
-    ]
+    """(role, permission name) for every grant of the catalogue."""
+    return catalogue.grants()
 
 
 def plan(world: World) -> None:
@@ -127,7 +82,7 @@ def plan(world: World) -> None:
             world.users.append(user)
             bucket.append(user)
     for role in ROLES:
-        world.role_ids[role] = new_id(rng)
+        world.role_ids[role] = str(catalogue.role_id(role))
 
 
 def tables(world: World) -> Iterator[TableLoad]:
@@ -153,28 +108,43 @@ def _roles(world: World) -> TableLoad:
         (world.role_ids[name], name, description, created, created)
         for name, description in ROLES.items()
     ]
-    return TableLoad("roles", ("id", "name", "description", "created_at", "updated_at"), rows)
+    # The migration seeded the catalogue's rows already (same ids): keep those.
+    return TableLoad(
+        "roles", ("id", "name", "description", "created_at", "updated_at"), rows, merge=True
+    )
 
 
 def _permissions(world: World) -> Iterator[TableLoad]:
-    rng = world.rng
     created = ts_text(world.clock.t0 - 1_200 * DAY)
-    ids = {name: new_id(rng) for name in permission_names()}
     yield TableLoad(
         "permissions",
         ("id", "name", "description", "resource", "action", "created_at", "updated_at"),
         [
-            (ids[f"{r}:{a}"], f"{r}:{a}", f"May {a} {r}.", r, a, created, created)
-            for r, a in PERMISSIONS
+            (
+                str(catalogue.permission_id(name)),
+                name,
+                description,
+                *name.split("."),
+                created,
+                created,
+            )
+            for name, (description, _) in catalogue.PERMISSIONS.items()
         ],
+        merge=True,
     )
     yield TableLoad(
         "role_permissions",
         ("id", "role_id", "permission_id", "created_at"),
         [
-            (new_id(rng), world.role_ids[role], ids[name], created)
+            (
+                str(catalogue.role_permission_id(role, name)),
+                world.role_ids[role],
+                str(catalogue.permission_id(name)),
+                created,
+            )
             for role, name in role_permission_pairs()
         ],
+        merge=True,
     )
 
 

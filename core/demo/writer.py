@@ -23,6 +23,8 @@ class TableLoad:
     columns: tuple[str, ...]
     rows: Iterable[Sequence[Any]]
     estimate: int | None = None
+    # Rows that may already be there (the catalogue a migration seeded): keep those.
+    merge: bool = False
 
 
 class Writer:
@@ -72,6 +74,8 @@ class CopyWriter(Writer):
         self.defer_indexes_from = defer_indexes_from
 
     def _write(self, load: TableLoad) -> int:
+        if load.merge:
+            return self._merge(load)
         statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
             sql.Identifier(load.table), sql.SQL(", ").join(map(sql.Identifier, load.columns))
         )
@@ -95,6 +99,28 @@ class CopyWriter(Writer):
             self.conn.execute(definition)
         if bar is not None:
             bar.close()
+        return n
+
+    def _merge(self, load: TableLoad) -> int:
+        """COPY into a temporary table, then insert what the table lacks."""
+        columns = sql.SQL(", ").join(map(sql.Identifier, load.columns))
+        staging = sql.Identifier(f"merge_{load.table}")
+        self.conn.execute(
+            sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(
+                staging, sql.Identifier(load.table)
+            )
+        )
+        n = 0
+        copy_in = sql.SQL("COPY {} ({}) FROM STDIN").format(staging, columns)
+        with self.conn.cursor() as cur, cur.copy(copy_in) as copy:
+            for row in load.rows:
+                copy.write_row(row)
+                n += 1
+        self.conn.execute(
+            sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT DO NOTHING").format(
+                sql.Identifier(load.table), columns, columns, staging
+            )
+        )
         return n
 
     def _drop_secondary_indexes(self, table: str) -> list[str]:

@@ -51,6 +51,8 @@ class User(UUIDPrimaryKey, Timestamps, Base):
         Index("idx_users_status", "status"),
         Index("idx_users_created_at", "created_at"),
         Index("idx_users_last_login", "last_login"),
+        # Sign-in looks people up by email whatever its case (migration 0003).
+        Index("idx_users_email_lower", text("lower(email)")),
         Index(
             "idx_users_full_name_trgm",
             "full_name",
@@ -72,6 +74,10 @@ class User(UUIDPrimaryKey, Timestamps, Base):
     phone_verified: Mapped[bool] = mapped_column(server_default=FALSE)
     two_factor_enabled: Mapped[bool] = mapped_column(server_default=FALSE)
     login_attempts: Mapped[int] = mapped_column(server_default=ZERO)
+    # Added by migration 0003: the lockout's end (set at the fifth failure in a row) and the
+    # forced change at the next sign-in (the generated first-admin password).
+    locked_until: Mapped[datetime | None]
+    must_change_password: Mapped[bool] = mapped_column(server_default=FALSE)
     reset_token: Mapped[str | None]
     reset_token_expires_at: Mapped[datetime | None]
     # Used by the seeds' retention function but never defined there.
