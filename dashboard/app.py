@@ -1,4 +1,14 @@
-"""Streamlit entry point: prepares the database once per process and routes to the pages."""
+"""Streamlit entry point: prepares the database once per process, signs people in, routes.
+
+Every registered page is always part of the navigation, so every URL resolves the same way
+whoever asks; what a person sees is decided here, before any page runs:
+
+- nobody signed in: the sign-in screen (at whatever URL; after sign-in that page opens);
+- a password that must be changed: the change screen, nothing else;
+- a page the person's permissions do not include: "no access" (the page stays hidden in
+  the menu and keeps a neutral title, and its script never runs);
+- otherwise the page itself.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +22,7 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+from dashboard import registry, session, views  # noqa: E402
 from dashboard.runtime import ensure_database  # noqa: E402
 
 st.set_page_config(
@@ -20,14 +31,57 @@ st.set_page_config(
 
 ensure_database()
 
-PAGES = ROOT / "pages"
-navigation = st.navigation(
-    {
-        "Home": [
-            st.Page(
-                PAGES / "overview.py", title="Overview", icon=":material/dashboard:", default=True
-            ),
-        ],
-    }
+identity = session.current_identity()
+working = identity is not None and not identity.must_change_password
+permissions = identity.permissions if working and identity is not None else frozenset()
+allowed = {
+    spec.url_path for specs in registry.allowed_pages(permissions).values() for spec in specs
+}
+
+sections: dict[str, list[st.Page]] = {}
+hidden: list[st.Page] = []
+for spec in registry.PAGES:
+    mine = spec.url_path in allowed
+    page = st.Page(
+        registry.PAGES_DIR / spec.file,
+        # A page someone may not open keeps a neutral title: the browser tab and the
+        # navigation data sent to the browser say nothing about what it is.
+        title=spec.title if mine else ("No access" if working else "Sign in"),
+        icon=spec.icon if mine else ":material/lock:",
+        url_path=spec.url_path,
+        default=spec.default,
+        visibility="visible" if mine else "hidden",
+    )
+    if mine:
+        sections.setdefault(spec.section, []).append(page)
+    else:
+        hidden.append(page)
+
+
+reset_page = st.Page(
+    views.RESET_PAGE,
+    title="Set a new password",
+    icon=":material/key:",
+    url_path=views.RESET_URL_PATH,
+    visibility="hidden",
 )
-navigation.run()
+hidden.append(reset_page)
+# Hidden pages ride in the last listed section, so no section header shows up empty.
+last_section = [s for s in registry.SECTIONS if s in sections][-1:] or [registry.SECTIONS[0]]
+sections.setdefault(last_section[0], []).extend(hidden)
+ordered = {name: sections[name] for name in registry.SECTIONS if name in sections}
+
+navigation = st.navigation(ordered, position="sidebar" if working else "hidden")
+views.sidebar(identity)
+requested = navigation.url_path or registry.default_page().url_path
+
+if requested == views.RESET_URL_PATH:
+    navigation.run()
+elif identity is None:
+    views.sign_in_view()
+elif identity.must_change_password:
+    views.forced_change_view(identity)
+elif requested not in allowed:
+    views.no_access_view()
+else:
+    navigation.run()

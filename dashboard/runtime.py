@@ -18,25 +18,20 @@ log = logging.getLogger("dashboard")
     show_spinner="Preparing the database (first start migrates and loads demo data)…"
 )
 def ensure_database() -> bool:
-    """Migrate and seed once per process; later reruns hit the cache."""
+    """Migrate and seed once per process; later reruns hit the cache.
+
+    On an empty database core creates the first administrator and prints its one-time
+    password to the server's terminal.
+    """
     prepare_database()
     return True
 
 
 def current_actor() -> Actor:
-    """The person using this browser session, as core services need to know them.
+    """The person using this browser session, as core services need to know them."""
+    from dashboard.session import actor  # late: session imports show_error from here
 
-    Until sign-in exists every session acts as the dashboard itself; the IP address and
-    user agent still reach the audit trail.
-    """
-    ip_address = getattr(st.context, "ip_address", None)
-    user_agent = st.context.headers.get("User-Agent") if st.context.headers else None
-    return Actor(
-        user_id=None,
-        # Outside a real browser session (tests, scripts) these may be absent or stand-ins.
-        ip_address=ip_address if isinstance(ip_address, str) else None,
-        user_agent=user_agent if isinstance(user_agent, str) else "dashboard",
-    )
+    return actor()
 
 
 def show_error(exc: Exception) -> None:
