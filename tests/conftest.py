@@ -90,3 +90,39 @@ def scratch_database(databases: DatabaseFactory) -> Iterator[Engine]:
     )
     yield eng
     eng.dispose()
+
+
+class SecureDatabase:
+    """A database of a test module's own, as its owner and as the app role."""
+
+    def __init__(self, owner: Engine, app: Engine):
+        self.owner = owner
+        self.app = app
+
+
+@pytest.fixture(scope="module")
+def secure_database(databases: DatabaseFactory, engine: Engine) -> Iterator[SecureDatabase]:
+    """A migrated database with the small demo, installed so that core.db.get_engine() is
+    the app role (row-level security applies) and get_owner_engine() its owner.
+
+    Its own database, because sign-in and user administration commit (the session
+    database's row counts must stay the demo's).
+    """
+    from core.db.engine import app_url
+    from core.demo import load_demo
+    from core.migrate import upgrade
+
+    url = databases.create("fashionistas_sec")
+    args = {"options": "-c timezone=UTC"}
+    owner = create_engine(url, pool_size=2, max_overflow=2, connect_args=args)
+    upgrade(owner)
+    load_demo(owner, scale="small")
+    # One pooled connection, so tests see it reused by one user after another.
+    app = create_engine(app_url(url), pool_size=1, max_overflow=0, connect_args=args)
+    use_engine(app, owner=owner)
+    try:
+        yield SecureDatabase(owner, app)
+    finally:
+        use_engine(engine)
+        app.dispose()
+        owner.dispose()

@@ -39,5 +39,6 @@ def test_demo_can_be_switched_off(engine: Engine, scratch_database: Engine) -> N
     finally:
         use_engine(engine)
     with scratch_database.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 0
-    assert not report.demo_loaded
+        # Only the first admin (core.auth.ensure_first_admin), so someone can sign in.
+        assert conn.execute(text("SELECT user_type FROM users")).scalars().all() == ["admin"]
+    assert not report.demo_loaded and report.first_admin_created

@@ -355,7 +355,7 @@ def test_people_roles_and_compliance(engine: Engine, anchor: date) -> None:
                 text(
                     "SELECT count(*) FROM role_permissions rp JOIN roles r ON r.id = rp.role_id "
                     "JOIN permissions p ON p.id = rp.permission_id "
-                    "WHERE r.name = 'organizer' AND p.name = 'orders:refund'"
+                    "WHERE r.name = 'organizer' AND p.name = 'orders.refund'"
                 )
             ).scalar_one()
             == 1

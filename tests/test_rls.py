@@ -1,0 +1,373 @@
+"""Row-level security, proven in the database itself: plain SQL as the app role, with no
+Python check in the way, sees and changes only what the acting user may."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import pytest
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError, ProgrammingError
+from sqlalchemy.orm import Session
+
+from core.auth.permissions import role_id
+from core.db import Actor
+from tests.checkout_fixtures import make_sale_event
+from tests.factories import make_event, make_user
+
+if TYPE_CHECKING:
+    from tests.conftest import SecureDatabase
+
+RLS_TABLES = (
+    "users",
+    "user_profiles",
+    "user_roles",
+    "events",
+    "designers",
+    "collections",
+    "encryption_keys",
+    "audit_logs",
+    "data_subject_requests",
+    "api_keys",
+    "webhooks",
+)
+
+
+@dataclass(frozen=True)
+class World:
+    alice: uuid.UUID  # organizer
+    bob: uuid.UUID  # organizer
+    admin: uuid.UUID
+    bobs_draft: uuid.UUID
+    bobs_published: uuid.UUID
+    bobs_key: uuid.UUID
+    bobs_webhook: uuid.UUID
+
+
+def _grant(session: Session, user_id: uuid.UUID, role: str) -> None:
+    session.execute(
+        text("INSERT INTO user_roles (user_id, role_id) VALUES (:u, :r)"),
+        {"u": user_id, "r": role_id(role)},
+    )
+
+
+@pytest.fixture(scope="module")
+def world(secure_database: SecureDatabase) -> World:
+    with Session(secure_database.owner) as s, s.begin():
+        alice, bob = make_user(s), make_user(s)
+        admin = make_user(s, user_type="admin")
+        _grant(s, alice.id, "organizer")
+        _grant(s, bob.id, "organizer")
+        _grant(s, admin.id, "admin")
+        draft = make_event(s, bob, status="draft")
+        published = make_event(s, bob, status="published", published_at=datetime.now(UTC))
+        s.execute(
+            text("INSERT INTO user_profiles (user_id, bio) VALUES (:u, 'secret'), (:a, 'mine')"),
+            {"u": bob.id, "a": alice.id},
+        )
+        key = s.execute(
+            text(
+                "INSERT INTO api_keys (name, key_prefix, key_hash, user_id)"
+                " VALUES ('k', 'fsh_ab', :h, :u) RETURNING id"
+            ),
+            {"h": uuid.uuid4().hex, "u": bob.id},
+        ).scalar_one()
+        hook = s.execute(
+            text(
+                "INSERT INTO webhooks (user_id, name, url, events)"
+                " VALUES (:u, 'h', 'https://example.com/h', ARRAY['order.created']) RETURNING id"
+            ),
+            {"u": bob.id},
+        ).scalar_one()
+        return World(alice.id, bob.id, admin.id, draft.id, published.id, key, hook)
+
+
+def _as(conn: Connection, user_id: uuid.UUID | None) -> None:
+    conn.execute(text("SELECT set_config('app.user_id', :u, true)"), {"u": str(user_id or "")})
+
+
+def _count(conn: Connection, sql: str, **params: object) -> int:
+    return conn.execute(text(f"SELECT count(*) FROM ({sql}) x"), params).scalar_one()
+
+
+def _changed(conn: Connection, sql: str, **params: object) -> int:
+    return conn.execute(text(sql), params).rowcount
+
+
+def _refused(conn: Connection, sql: str, **params: object) -> bool:
+    """True when the database refuses the statement for row-level security."""
+    savepoint = conn.begin_nested()
+    try:
+        conn.execute(text(sql), params)
+    except ProgrammingError as exc:
+        savepoint.rollback()
+        assert "row-level security" in str(exc.orig)
+        return True
+    savepoint.commit()
+    return False
+
+
+def test_the_app_role_neither_is_superuser_nor_bypasses_rls(
+    secure_database: SecureDatabase,
+) -> None:
+    with secure_database.app.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles"
+                " WHERE rolname = current_user"
+            )
+        ).one()
+        tables = conn.execute(
+            text(
+                "SELECT relname FROM pg_class WHERE relname = ANY(:t) AND relrowsecurity"
+                " AND relnamespace = current_schema()::regnamespace"
+            ),
+            {"t": list(RLS_TABLES)},
+        ).scalars()
+        assert set(tables) == set(RLS_TABLES)
+    assert tuple(row) == (False, False, True)
+
+
+def test_another_organizers_draft_is_invisible_and_unchangeable(
+    secure_database: SecureDatabase, world: World
+) -> None:
+    with secure_database.app.connect() as conn, conn.begin():
+        _as(conn, world.alice)
+        assert _count(conn, "SELECT 1 FROM events WHERE id = :e", e=world.bobs_draft) == 0
+        # Published events are every signed-in user's to see, not to change.
+        assert _count(conn, "SELECT 1 FROM events WHERE id = :e", e=world.bobs_published) == 1
+        for event in (world.bobs_draft, world.bobs_published):
+            assert _changed(conn, "UPDATE events SET title = 'x' WHERE id = :e", e=event) == 0
+            assert _changed(conn, "DELETE FROM events WHERE id = :e", e=event) == 0
+        assert _refused(
+            conn,
+            "INSERT INTO events (organizer_id, title, start_date, end_date, type)"
+            " VALUES (:o, 'forged', now(), now() + interval '1 hour', 'party')",
+            o=world.bob,
+        )
+        # Taking over one's own event for someone else is refused too.
+        mine = conn.execute(
+            text(
+                "INSERT INTO events (organizer_id, title, start_date, end_date, type)"
+                " VALUES (:o, 'mine', now(), now() + interval '1 hour', 'party') RETURNING id"
+            ),
+            {"o": world.alice},
+        ).scalar_one()
+        assert _refused(
+            conn, "UPDATE events SET organizer_id = :b WHERE id = :e", b=world.bob, e=mine
+        )
+    with secure_database.app.connect() as conn, conn.begin():
+        _as(conn, world.bob)  # the control: the owner and an admin do see it
+        assert _count(conn, "SELECT 1 FROM events WHERE id = :e", e=world.bobs_draft) == 1
+        _as(conn, world.admin)
+        assert _count(conn, "SELECT 1 FROM events WHERE id = :e", e=world.bobs_draft) == 1
+
+
+def test_another_users_row_and_profile_are_out_of_reach(
+    secure_database: SecureDatabase, world: World
+) -> None:
+    with secure_database.app.connect() as conn, conn.begin():
+        _as(conn, world.alice)
+        assert _count(conn, "SELECT 1 FROM users WHERE id = :u", u=world.bob) == 0
+        assert _count(conn, "SELECT 1 FROM users") == 1  # her own row only
+        assert _changed(conn, "UPDATE users SET full_name = 'x' WHERE id = :u", u=world.bob) == 0
+        assert _changed(conn, "DELETE FROM users WHERE id = :u", u=world.bob) == 0
+        assert _count(conn, "SELECT 1 FROM user_profiles WHERE user_id = :u", u=world.bob) == 0
+        assert _count(conn, "SELECT 1 FROM user_profiles WHERE user_id = :u", u=world.alice) == 1
+        assert (
+            _changed(conn, "UPDATE user_profiles SET bio = 'x' WHERE user_id = :u", u=world.bob)
+            == 0
+        )
+        # Nobody grants themselves a role.
+        assert _refused(
+            conn,
+            "INSERT INTO user_roles (user_id, role_id) VALUES (:u, :r)",
+            u=world.alice,
+            r=role_id("admin"),
+        )
+
+
+def test_another_users_api_keys_and_webhooks_are_out_of_reach(
+    secure_database: SecureDatabase, world: World
+) -> None:
+    with secure_database.app.connect() as conn, conn.begin():
+        _as(conn, world.alice)
+        assert _count(conn, "SELECT 1 FROM api_keys WHERE id = :k", k=world.bobs_key) == 0
+        assert _count(conn, "SELECT 1 FROM webhooks WHERE id = :w", w=world.bobs_webhook) == 0
+        assert (
+            _changed(conn, "UPDATE api_keys SET is_active = false WHERE id = :k", k=world.bobs_key)
+            == 0
+        )
+        assert _changed(conn, "DELETE FROM webhooks WHERE id = :w", w=world.bobs_webhook) == 0
+        assert _refused(
+            conn,
+            "INSERT INTO webhooks (user_id, name, url, events)"
+            " VALUES (:u, 'h', 'https://evil.example/h', ARRAY['order.created'])",
+            u=world.bob,
+        )
+        _as(conn, world.bob)
+        assert _count(conn, "SELECT 1 FROM api_keys WHERE id = :k", k=world.bobs_key) == 1
+        assert _count(conn, "SELECT 1 FROM webhooks WHERE id = :w", w=world.bobs_webhook) == 1
+
+
+def test_keys_and_compliance_rows_are_for_admins_only(
+    secure_database: SecureDatabase, world: World
+) -> None:
+    tables = ("encryption_keys", "audit_logs", "data_subject_requests")
+    with secure_database.owner.connect() as conn:
+        totals = {t: _count(conn, f"SELECT 1 FROM {t}") for t in tables}
+    assert all(totals.values())  # the demo filled them
+    with secure_database.app.connect() as conn, conn.begin():
+        _as(conn, world.alice)
+        assert {t: _count(conn, f"SELECT 1 FROM {t}") for t in tables} == dict.fromkeys(tables, 0)
+        assert _changed(conn, "UPDATE data_subject_requests SET notes = 'x'") == 0
+        assert _changed(conn, "DELETE FROM audit_logs") == 0
+        assert _refused(
+            conn,
+            "INSERT INTO encryption_keys (key_name, key_version, key_reference)"
+            " VALUES ('forged', 99, 'env:X')",
+        )
+        # Her own audit rows she may write, someone else's she may not.
+        assert _refused(
+            conn,
+            "INSERT INTO audit_logs (user_id, action, table_name) VALUES (:u, 'x', 'users')",
+            u=world.bob,
+        )
+        _as(conn, world.admin)
+        assert {t: _count(conn, f"SELECT 1 FROM {t}") for t in tables} == totals
+
+
+def test_partitions_cannot_be_read_around_their_parents_policies(
+    secure_database: SecureDatabase,
+) -> None:
+    with (
+        secure_database.app.connect() as conn,
+        pytest.raises(DBAPIError, match="permission denied"),
+    ):
+        conn.execute(text("SELECT count(*) FROM audit_logs_default"))
+
+
+def test_without_an_acting_user_every_protected_table_is_empty(
+    secure_database: SecureDatabase, world: World
+) -> None:
+    with secure_database.app.connect() as conn, conn.begin():
+        _as(conn, None)
+        assert {t: _count(conn, f"SELECT 1 FROM {t}") for t in RLS_TABLES} == dict.fromkeys(
+            RLS_TABLES, 0
+        )
+    with secure_database.app.connect() as conn:  # not even without a transaction's setting
+        assert _count(conn, "SELECT 1 FROM events") == 0
+
+
+def test_a_pooled_connection_carries_nothing_from_one_user_to_the_next(
+    secure_database: SecureDatabase, world: World
+) -> None:
+    app = secure_database.app  # pool of one: every checkout is the same connection
+    with app.connect() as conn, conn.begin():
+        _as(conn, world.bob)
+        first_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        assert _count(conn, "SELECT 1 FROM events WHERE id = :e", e=world.bobs_draft) == 1
+    with app.connect() as conn:
+        with conn.begin():
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == first_pid
+            assert conn.execute(text("SELECT app_current_user_id()")).scalar() is None
+            assert _count(conn, "SELECT 1 FROM events WHERE id = :e", e=world.bobs_draft) == 0
+        with conn.begin():
+            _as(conn, world.alice)
+            assert _count(conn, "SELECT 1 FROM events WHERE id = :e", e=world.bobs_draft) == 0
+            assert _count(conn, "SELECT 1 FROM api_keys WHERE id = :k", k=world.bobs_key) == 0
+
+
+def test_every_policy_wraps_its_lookups_in_a_sub_select(
+    secure_database: SecureDatabase,
+) -> None:
+    with secure_database.owner.connect() as conn:
+        policies = conn.execute(
+            text("SELECT tablename, policyname, qual, with_check FROM pg_policies")
+        ).all()
+    assert {p.tablename for p in policies} == set(RLS_TABLES)
+    lookup = re.compile(r"(app_current_user_id|app_has_role|app_my_designer_ids)\(")
+    wrapped = re.compile(r"SELECT (app_current_user_id|app_has_role|app_my_designer_ids)\(")
+    bare = {
+        p.policyname: expr
+        for p in policies
+        for expr in (p.qual, p.with_check)
+        if expr and len(lookup.findall(expr)) != len(wrapped.findall(expr))
+    }
+    assert bare == {}
+    assert all(lookup.search(p.qual or p.with_check) for p in policies)
+
+
+def test_the_columns_policies_filter_on_are_indexed(secure_database: SecureDatabase) -> None:
+    wanted = {
+        ("events", "organizer_id"),
+        ("events", "status"),
+        ("users", "id"),
+        ("user_profiles", "user_id"),
+        ("user_roles", "user_id"),
+        ("designers", "user_id"),
+        ("collections", "designer_id"),
+        ("api_keys", "user_id"),
+        ("webhooks", "user_id"),
+        ("audit_logs", "user_id"),
+    }
+    with secure_database.owner.connect() as conn:
+        leading = set(
+            tuple(r)
+            for r in conn.execute(
+                text(
+                    "SELECT c.relname, a.attname FROM pg_index i"
+                    " JOIN pg_class c ON c.oid = i.indrelid"
+                    " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]"
+                )
+            ).all()
+        )
+    assert wanted - leading == set()
+
+
+def test_staff_sells_at_the_box_office_as_the_app_role(
+    secure_database: SecureDatabase,
+) -> None:
+    from core.checkout.holds import HoldRequest, hold_tickets
+    from core.checkout.orders import Buyer, OrderRequest, place_order
+    from core.db import get_engine
+    from core.services.overview import get_overview_counts
+
+    assert get_engine() is secure_database.app
+    with Session(secure_database.owner) as s, s.begin():
+        sale = make_sale_event(s, capacity=10)
+        staff_id = make_user(s, user_type="staff").id
+        _grant(s, staff_id, "staff")
+    actor = Actor(user_id=staff_id, user_agent="test")
+    session_id = f"box-{uuid.uuid4().hex[:8]}"
+    hold_tickets(actor, HoldRequest(sale.event_id, session_id, {sale.ticket_type_id: 2}))
+    placed = place_order(
+        actor,
+        OrderRequest(
+            event_id=sale.event_id,
+            session_id=session_id,
+            buyer=Buyer(name="Ada Lovelace", email="ada@example.com"),
+            payment_method="card_terminal",
+            expected_total=Decimal("86.60"),  # 2 x 40.00 + 8.25% tax
+            idempotency_key=f"rls-{session_id}",
+        ),
+    )
+    assert placed.total == Decimal("86.60")
+    with secure_database.owner.connect() as conn:
+        remaining = conn.execute(
+            text("SELECT remaining_capacity FROM ticket_types WHERE id = :t"),
+            {"t": sale.ticket_type_id},
+        ).scalar_one()
+        status = conn.execute(
+            text("SELECT status FROM orders WHERE id = :o"), {"o": placed.order_id}
+        ).scalar_one()
+    assert (remaining, status) == (8, "completed")
+    # The overview works for staff too (compliance counts are an admin's: zero here).
+    counts = get_overview_counts(actor)
+    assert counts.events > 0 and counts.open_compliance_requests == 0
+    assert datetime.now(UTC) - counts.as_of < timedelta(minutes=5)
