@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from core.db import Actor, unit_of_work
-from core.errors import PermissionDenied
 
 
 @dataclass(frozen=True)
@@ -63,16 +62,11 @@ def load_identity(user_id: uuid.UUID) -> Identity | None:
     )
 
 
-def require(actor: Actor, permission: str) -> None:
-    """Raise PermissionDenied unless the actor's active account holds `permission`.
+def require(actor: Actor, *permissions: str) -> None:
+    """Raise PermissionDenied unless the actor's active account holds one of `permissions`.
 
-    Asks the database (not a cached Identity), so a role taken away stops working at once.
+    For a check on its own; a service that opens a unit of work anyway calls
+    `uow.require(...)` inside it instead.
     """
-    if actor.user_id is not None:
-        with unit_of_work(actor, read_only=True) as uow:
-            allowed = uow.session.execute(
-                text("SELECT app_has_permission(:p)"), {"p": permission}
-            ).scalar_one()
-        if allowed:
-            return
-    raise PermissionDenied(f"You are not allowed to do that (it needs {permission}).")
+    with unit_of_work(actor, read_only=True) as uow:
+        uow.require(*permissions)

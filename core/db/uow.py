@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.db.engine import get_sessionmaker
-from core.errors import ConcurrentUpdate, DomainError, from_database_error
+from core.errors import ConcurrentUpdate, DomainError, PermissionDenied, from_database_error
 
 
 @dataclass(frozen=True)
@@ -29,11 +29,14 @@ class Actor:
     user_id: uuid.UUID | None
     ip_address: str | None = None
     user_agent: str | None = None
+    # A job, command-line tool or benchmark: trusted code with no person behind it. It
+    # passes permission checks; an anonymous actor (no user, not system) passes none.
+    is_system: bool = False
 
     @classmethod
     def system(cls, name: str = "system") -> Actor:
         """A background job or command-line tool acting without a signed-in person."""
-        return cls(user_id=None, ip_address=None, user_agent=name)
+        return cls(user_id=None, ip_address=None, user_agent=name, is_system=True)
 
 
 # One round trip opens every unit of work. Switching a transaction to read-only is allowed
@@ -82,6 +85,26 @@ class UnitOfWork:
             self.session.close()
             raise
         return self
+
+    def require(self, *permissions: str) -> None:
+        """Raise PermissionDenied unless the actor holds one of `permissions`.
+
+        Asked inside this transaction (no extra round trip to open another), of the
+        database rather than a cached identity, so a role taken away stops working at once.
+        System actors pass; anonymous ones never do.
+        """
+        if self.actor.is_system:
+            return
+        if self.actor.user_id is not None:
+            allowed = self.session.execute(
+                text("SELECT bool_or(app_has_permission(p)) FROM unnest(CAST(:ps AS text[])) p"),
+                {"ps": list(permissions)},
+            ).scalar_one()
+            if allowed:
+                return
+        raise PermissionDenied(
+            f"You are not allowed to do that (it needs {' or '.join(permissions)})."
+        )
 
     def commit(self) -> None:
         """Commit the whole unit; raises a DomainError when the database refuses it."""

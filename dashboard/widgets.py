@@ -1,0 +1,65 @@
+"""UI pieces every page shares: table downloads, confirmation of destructive actions.
+
+Drawing only: no core calls here, so a page stays the one place that decides what runs.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import streamlit as st
+
+_PENDING = "widgets.confirm.{key}"
+
+
+def download_table(table: pd.DataFrame, name: str, *, key: str, excel: bool = False) -> None:
+    """A CSV download of `table` (and an Excel one when `excel`), saved as `name`.csv/.xlsx."""
+    columns = st.columns(2 if excel else 1, gap="small")
+    columns[0].download_button(
+        "Download CSV",
+        table.to_csv(index=False).encode(),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key=f"{key}_csv",
+    )
+    if excel:
+        buffer = io.BytesIO()
+        # Excel cannot store time-zone-aware datetimes; the sheet shows them in UTC.
+        sheet = table.copy()
+        for column in sheet.columns:
+            if isinstance(sheet[column].dtype, pd.DatetimeTZDtype):
+                sheet[column] = sheet[column].dt.tz_convert("UTC").dt.tz_localize(None)
+        sheet.to_excel(buffer, index=False, sheet_name=name[:31] or "data")
+        columns[1].download_button(
+            "Download Excel",
+            buffer.getvalue(),
+            file_name=f"{name}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            icon=":material/table_view:",
+            key=f"{key}_xlsx",
+        )
+
+
+def confirmed(label: str, question: str, *, key: str, confirm_label: str | None = None) -> bool:
+    """A two-step button for a destructive action: True on the rerun the person confirms.
+
+    The first click shows `question` with a confirm and a cancel button; only the confirm
+    returns True (once). The page then calls the core service.
+    """
+    pending = _PENDING.format(key=key)
+    if not st.session_state.get(pending):
+        if st.button(label, key=f"{key}_ask"):
+            st.session_state[pending] = True
+            st.rerun()
+        return False
+    st.warning(question, icon=":material/warning:")
+    yes, no = st.columns(2, gap="small")
+    if yes.button(confirm_label or f"Yes, {label.lower()}", type="primary", key=f"{key}_yes"):
+        st.session_state.pop(pending, None)
+        return True
+    if no.button("Cancel", key=f"{key}_no"):
+        st.session_state.pop(pending, None)
+        st.rerun()
+    return False
