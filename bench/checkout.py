@@ -224,7 +224,7 @@ class RunResult:
         return len(self.latencies) / self.seconds
 
 
-ACTOR = Actor(user_id=None, ip_address="127.0.0.1", user_agent="bench/checkout")
+ACTOR = Actor(user_id=None, ip_address="127.0.0.1", user_agent="bench/checkout", is_system=True)
 
 
 def checkout(

@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
+from core.auth.permissions import role_id
 from core.checkout.holds import Hold, HoldRequest, hold_tickets
 from core.checkout.invariants import find_violations
 from core.checkout.orders import Buyer, OrderRequest, PlacedOrder, place_order, quote_order
@@ -277,10 +278,16 @@ def code_usage(code: Code) -> int:
     return scalar("SELECT usage_count FROM promotional_codes WHERE id = :c", c=code.id)
 
 
-def make_person() -> uuid.UUID:
-    """A user row (for actors whose id must exist, e.g. order_refunds.refunded_by)."""
+def make_person(*roles: str) -> uuid.UUID:
+    """A user with `roles` (default: organizer, who sells and refunds), for actors whose id
+    must exist (order_refunds.refunded_by) and who pass the services' permission checks."""
     with unit_of_work(ACTOR) as uow:
-        user_id = make_user(uow.session, user_type="admin").id
+        user_id = make_user(uow.session, user_type="organizer").id
+        for role in roles or ("organizer",):
+            uow.session.execute(
+                text("INSERT INTO user_roles (user_id, role_id) VALUES (:u, :r)"),
+                {"u": user_id, "r": role_id(role)},
+            )
         uow.commit()
     return user_id
 

@@ -25,10 +25,10 @@ from core.checkout.errors import (
     SeatTaken,
     SoldOut,
 )
-from core.checkout.holds import sweep_expired_holds
+from core.checkout.holds import HoldRequest, hold_tickets, sweep_expired_holds
 from core.checkout.orders import cancel_order, quote_order, refund_order
 from core.db import Actor, unit_of_work
-from core.errors import ValidationError
+from core.errors import PermissionDenied, ValidationError
 from tests.checkout_world import (
     ACTOR,
     buyer,
@@ -857,6 +857,29 @@ def test_the_actors_user_id_is_visible_inside_the_unit_of_work_and_recorded() ->
         " JOIN order_refunds r ON r.order_id = o.id WHERE o.id = :o",
         o=placed.order_id,
     ) == ("203.0.113.7", "box-office", person)
+
+
+def test_a_person_needs_the_role_for_each_step_and_a_refusal_changes_nothing() -> None:
+    event = make_sale_event()
+    (general,) = event.ticket_type_ids
+    marketing = Actor(make_person("marketing"), user_agent="pytest")
+    anonymous = Actor(None, user_agent="pytest")
+    request = HoldRequest(event.event_id, f"who-{uuid.uuid4().hex[:8]}", {general: 1})
+    for actor in (marketing, anonymous):
+        with pytest.raises(PermissionDenied, match=r"box_office\.sell"):
+            hold_tickets(actor, request)
+        with pytest.raises(PermissionDenied):
+            get_availability(actor, event.event_id)
+    assert (
+        scalar("SELECT count(*) FROM ticket_inventory_locks WHERE event_id = :e", e=event.event_id)
+        == 0
+    )
+
+    staff = Actor(make_person("staff"), user_agent="pytest")
+    placed = place(hold_tickets(staff, request), actor=staff)
+    with pytest.raises(PermissionDenied, match=r"orders\.refund"):
+        refund_order(staff, placed.order_id, "staff may sell but not refund")
+    assert one("SELECT status FROM orders WHERE id = :o", o=placed.order_id) == ("completed",)
 
 
 # --- known bugs (xfail, strict: they start passing when the bug is fixed) --------------

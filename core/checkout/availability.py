@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core.auth.permissions import BOX_OFFICE_SELL, EVENTS_MANAGE
 from core.db import Actor, unit_of_work
 
 
@@ -82,4 +83,5 @@ def get_availability(actor: Actor, event_id: uuid.UUID) -> EventAvailability:
     """Capacity, sold, held (unexpired) and free per ticket type, and each seat's status
     for this event. Raises core.errors.DomainError subclasses on database refusals."""
     with unit_of_work(actor, read_only=True) as uow:
+        uow.require(EVENTS_MANAGE, BOX_OFFICE_SELL)
         return read_availability(uow.session, event_id)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core.auth.permissions import BOX_OFFICE_SELL
 from core.checkout.errors import LimitExceeded, SaleClosed, SeatTaken, SoldOut
 from core.checkout.locking import (
     DEFAULT_LOCK_TIMEOUT_MS,
@@ -173,6 +174,7 @@ def hold_tickets(actor: Actor, request: HoldRequest) -> Hold:
         raise ValidationError("A seat was chosen twice.", field="seat_ids")
 
     with unit_of_work(actor, lock_timeout_ms=DEFAULT_LOCK_TIMEOUT_MS) as uow:
+        uow.require(BOX_OFFICE_SELL)
         session = uow.session
         status, now = session.execute(
             text("SELECT (SELECT status FROM events WHERE id = :e), now()"),
@@ -302,6 +304,7 @@ def _check_seats(session: Session, event_id: uuid.UUID, seat_ids: Sequence[uuid.
 def release_hold(actor: Actor, event_id: uuid.UUID, session_id: str) -> int:
     """Give back everything `session_id` holds for the event; returns tickets released."""
     with unit_of_work(actor, lock_timeout_ms=DEFAULT_LOCK_TIMEOUT_MS) as uow:
+        uow.require(BOX_OFFICE_SELL)
         released = _delete_holds(
             uow.session, "event_id = :e AND session_id = :s", {"e": event_id, "s": session_id}
         )
@@ -313,6 +316,7 @@ def sweep_expired_holds(actor: Actor) -> int:
     """Delete expired holds and free their seats (they already stopped counting when they
     expired; this only tidies up). Returns the tickets released."""
     with unit_of_work(actor, lock_timeout_ms=DEFAULT_LOCK_TIMEOUT_MS) as uow:
+        uow.require(BOX_OFFICE_SELL)
         released = _delete_holds(uow.session, "expires_at <= now()", {})
         uow.commit()
     return released

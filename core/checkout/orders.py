@@ -18,6 +18,7 @@ from decimal import Decimal
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core.auth.permissions import BOX_OFFICE_SELL, ORDERS_REFUND
 from core.checkout.errors import (
     AmountChanged,
     CodeNotValid,
@@ -263,6 +264,7 @@ def quote_order(
     """The price breakdown of what `session_id` holds, with an optional code, as the buyer
     will be charged. Raises HoldExpired, CodeNotValid, CodeUsedUp."""
     with unit_of_work(actor, read_only=True) as uow:
+        uow.require(BOX_OFFICE_SELL)
         session = uow.session
         holds = _holds(session, event_id, session_id, lock=False)
         lines = _lines(session, event_id, holds)
@@ -298,6 +300,7 @@ def place_order(
         raise ValidationError("an idempotency key is required", field="idempotency_key")
 
     with unit_of_work(actor, lock_timeout_ms=DEFAULT_LOCK_TIMEOUT_MS) as uow:
+        uow.require(BOX_OFFICE_SELL)
         session = uow.session
         lock_all(session, NS_IDEMPOTENCY, [request.idempotency_key], always=True)
         replay = _replay(session, request.idempotency_key)
@@ -569,6 +572,7 @@ def _give_back(
     if not reason or not reason.strip():
         raise ValidationError("a reason is required", field="reason")
     with unit_of_work(actor, lock_timeout_ms=DEFAULT_LOCK_TIMEOUT_MS) as uow:
+        uow.require(ORDERS_REFUND)
         session = uow.session
         order = session.execute(
             text(
