@@ -165,10 +165,12 @@ def _draft_form(prefix: str, initial: DiscountCodeDraft, choices: CodeTargets) -
         key=f"{prefix}_events",
     )
     chosen_events = set(event_keys)
+    # Ticket types are offered per chosen event: every type of every event would put
+    # thousands of options into each form (seconds to send and to draw).
     types = {
         str(t.ticket_type_id): f"{t.name} · {t.event_title}"
         for t in choices.ticket_types
-        if not chosen_events or str(t.event_id) in chosen_events
+        if str(t.event_id) in chosen_events or t.ticket_type_id in initial.ticket_type_ids
     }
     type_keys = st.multiselect(
         "Only for these ticket types (none: every ticket type)",
@@ -176,6 +178,7 @@ def _draft_form(prefix: str, initial: DiscountCodeDraft, choices: CodeTargets) -
         default=[str(t) for t in initial.ticket_type_ids if str(t) in types],
         format_func=types.get,
         key=f"{prefix}_types",
+        placeholder="Choose events first" if not chosen_events else "Choose ticket types",
     )
     return DiscountCodeDraft(
         code=code,

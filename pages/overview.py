@@ -31,7 +31,11 @@ row1[1].metric(
     delta_color="off",
     delta_arrow="off",
 )
-row1[2].metric("Tickets sold", f"{counts.tickets_sold:,}", help="Tickets on completed orders")
+row1[2].metric(
+    "Tickets sold",
+    f"{counts.tickets_sold:,}",
+    help="Tickets on live orders (completed or pending); refunded ones are back on sale",
+)
 row1[3].metric(
     "Revenue",
     f"${counts.revenue:,.2f}",

@@ -337,10 +337,7 @@ def scalar(owner: Engine, sql: str, **params: object) -> object:
 
 
 def open_codes(identity: Identity) -> AppTest:
-    """tests/apptest.open_page, then the switch once more: before its first run AppTest
-    knows a page by its file name only, and this page's URL path (discount-codes) differs."""
     at = open_page(PAGE, identity)
-    at.switch_page(f"../pages/{PAGE}").run()
     assert not at.exception
     return at
 

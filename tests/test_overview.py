@@ -26,7 +26,9 @@ def _expected(engine: Engine) -> dict[str, object]:
                 text("""
             SELECT (SELECT count(*) FROM events) AS events,
                    (SELECT coalesce(sum(oi.quantity), 0) FROM order_items oi
-                      JOIN orders o ON o.id = oi.order_id WHERE o.status = 'completed') AS tickets,
+                      JOIN orders o ON o.id = oi.order_id
+                     WHERE o.status IN ('completed', 'pending') AND oi.refunded_at IS NULL)
+                   AS tickets,
                    (SELECT coalesce(sum(total_amount), 0) FROM orders
                      WHERE status = 'completed') AS revenue,
                    (SELECT count(*) FROM data_subject_requests

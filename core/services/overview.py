@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from core.db import Actor, unit_of_work
-from core.models import DataSubjectRequest, Event, Order, OrderItem, TicketType, Venue
+from core.models import DataSubjectRequest, Event, Order, TicketType, Venue
 
 OPEN_REQUEST_STATUSES = ("pending", "processing")
 
@@ -30,7 +30,8 @@ class OverviewCounts:
 def get_overview_counts(actor: Actor) -> OverviewCounts:
     """Counts of events, tickets sold, revenue and open compliance requests, as of now.
 
-    Tickets and revenue count completed orders only. Raises core.errors.DomainError
+    Tickets sold are those of live orders (completed or pending), refunds excluded;
+    revenue counts completed orders. Raises core.errors.DomainError
     subclasses for database refusals (for example a permission the actor lacks).
     """
     with unit_of_work(actor, read_only=True) as uow:
@@ -47,10 +48,14 @@ def get_overview_counts(actor: Actor) -> OverviewCounts:
                 Order.status == "completed"
             )
         ).one()
+        # The checkout keeps remaining_capacity in step with every sale and refund, so the
+        # ticket types' counters give tickets sold without summing 1.5M order items.
         tickets = uow.session.scalar(
-            select(func.coalesce(func.sum(OrderItem.quantity), 0))
-            .join(Order, Order.id == OrderItem.order_id)
-            .where(Order.status == "completed")
+            select(
+                func.coalesce(
+                    func.sum(TicketType.total_capacity - TicketType.remaining_capacity), 0
+                )
+            )
         )
         requests = uow.session.execute(
             select(
