@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.auth.permissions import ACCOUNT_MANAGE, OVERVIEW_VIEW, USERS_MANAGE
+from core.auth.permissions import (
+    ACCOUNT_MANAGE,
+    BOX_OFFICE_SELL,
+    EVENTS_MANAGE,
+    OVERVIEW_VIEW,
+    USERS_MANAGE,
+)
 from core.config import PROJECT_ROOT
 
 PAGES_DIR = PROJECT_ROOT / "pages"
@@ -32,6 +38,9 @@ class PageSpec:
     default: bool = False
 
     def __post_init__(self) -> None:
+        # AppTest (and Streamlit before its first run) finds a page by its file name.
+        if self.url_path != self.file.removesuffix(".py"):
+            raise ValueError(f"page {self.file} must have the url path {self.file[:-3]!r}")
         if self.section not in SECTIONS:
             raise ValueError(f"unknown section {self.section!r} for page {self.file}")
 
@@ -45,6 +54,39 @@ PAGES: tuple[PageSpec, ...] = (
         OVERVIEW_VIEW,
         "overview",
         default=True,
+    ),
+    PageSpec("events.py", "Events", ":material/event:", "Events", EVENTS_MANAGE, "events"),
+    PageSpec("venues.py", "Venues", ":material/stadium:", "Events", EVENTS_MANAGE, "venues"),
+    PageSpec(
+        "ticket_types.py",
+        "Ticket types",
+        ":material/confirmation_number:",
+        "Events",
+        EVENTS_MANAGE,
+        "ticket_types",
+    ),
+    PageSpec(
+        "seat_map.py", "Seat map", ":material/event_seat:", "Events", BOX_OFFICE_SELL, "seat_map"
+    ),
+    PageSpec(
+        "box_office.py",
+        "Box office",
+        ":material/point_of_sale:",
+        "Events",
+        BOX_OFFICE_SELL,
+        "box_office",
+    ),
+    PageSpec("orders.py", "Orders", ":material/receipt_long:", "Events", BOX_OFFICE_SELL, "orders"),
+    PageSpec(
+        "discount_codes.py",
+        "Discount codes",
+        ":material/sell:",
+        "Events",
+        EVENTS_MANAGE,
+        "discount_codes",
+    ),
+    PageSpec(
+        "attendees.py", "Attendees", ":material/groups:", "Events", BOX_OFFICE_SELL, "attendees"
     ),
     PageSpec(
         "users.py",
