@@ -28,6 +28,7 @@ from core.db import Actor, unit_of_work
 from core.errors import ConcurrentUpdate, NotFound, PermissionDenied, ValidationError
 from core.models import Event, TicketType, Venue
 from core.models.ticketing import TICKET_TIERS
+from core.services.seat_inventory import open_section_seats
 
 MAX_NAME = 200
 MAX_PRICE = Decimal("9999999999.99")  # numeric(12, 2)
@@ -172,7 +173,8 @@ def get_event_ticket_types(actor: Actor, event_id: uuid.UUID) -> EventTicketType
 
 
 def create_ticket_type(actor: Actor, event_id: uuid.UUID, draft: TicketTypeDraft) -> TicketTypeView:
-    """Add a ticket type to the event with all its capacity free.
+    """Add a ticket type to the event with all its capacity free; a type that sells a
+    section gives the event that section's seats.
 
     Raises ValidationError naming the field at fault (name, tier, base_price,
     total_capacity, sale_end_date, max_quantity_per_order, tax_rate, seating_section_id),
@@ -202,6 +204,8 @@ def create_ticket_type(actor: Actor, event_id: uuid.UUID, draft: TicketTypeDraft
         )
         session.add(tt)
         session.flush()
+        if tt.seating_section_id is not None:
+            open_section_seats(session, tt.seating_section_id, event_id)
         _audit(session, actor, "event.ticket_type.created", tt.id, None, _snapshot(tt))
         view = _committed_view(session, tt, sections)
         uow.commit()
@@ -254,6 +258,8 @@ def update_ticket_type(
         tt.tax_rate = draft.tax_rate
         tt.is_active = draft.is_active
         session.flush()
+        if tt.seating_section_id is not None:
+            open_section_seats(session, tt.seating_section_id, tt.event_id)
         _audit(session, actor, "event.ticket_type.updated", tt.id, before, _snapshot(tt))
         view = _committed_view(session, tt, sections)
         uow.commit()

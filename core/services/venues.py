@@ -27,6 +27,7 @@ from core.db import Actor, UnitOfWork, unit_of_work
 from core.errors import Conflict, NotFound, ValidationError
 from core.models import Venue, VenueSeat, VenueSection
 from core.models.venues import SECTION_TYPES, VENUE_STATUSES
+from core.services.seat_inventory import open_section_seats
 
 MAX_ROWS = 100
 MAX_SEATS_PER_ROW = 200
@@ -661,6 +662,8 @@ def generate_seat_grid(
                 ),
                 {"events": events_with_seats, "seats": new_ids},
             )
+        # Events whose ticket types sell this section get the new seats too.
+        open_section_seats(session, section.id)
         section.capacity = len(planned)
         section.coordinates = {
             **box,
