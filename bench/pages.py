@@ -61,21 +61,40 @@ def cases() -> list[Case]:
     """The pages of the organizer workspace and the core call each cannot do without, with
     the arguments the page uses when it first opens."""
     from core.services.attendees import list_attendees
+    from core.services.box_office import get_sale_options, list_sale_events
     from core.services.discounts import list_discount_codes
     from core.services.events import list_events
     from core.services.orders import list_order_events, search_orders
     from core.services.overview import get_overview_counts
+    from core.services.seat_map import get_seat_map, list_seat_map_events
+    from core.services.ticket_types import get_event_ticket_types, list_manageable_events
     from core.services.venues import list_venues
+
+    def ticket_types(actor: Actor) -> object:
+        first = list_manageable_events(actor, limit=50)[0]
+        return get_event_ticket_types(actor, first.event_id)
+
+    def seat_map(actor: Actor) -> object:
+        first = list_seat_map_events(actor, limit=50)[0]
+        return get_seat_map(actor, first.event_id)
+
+    def box_office(actor: Actor) -> object:
+        first = list_sale_events(actor, limit=50)[0]
+        return get_sale_options(actor, first.event_id)
 
     def attendees(actor: Actor) -> object:
         # The page opens on the first event of the picker, 500 rows shown.
         first = list_order_events(actor)[0]
         return list_attendees(actor, first.event_id, limit=500)
 
+    # The event pickers' first choice is what each page opens on.
     return [
         Case("overview.py", get_overview_counts, "get_overview_counts"),
         Case("events.py", lambda a: list_events(a, limit=50), "list_events, 50 rows"),
         Case("venues.py", lambda a: list_venues(a), "list_venues"),
+        Case("ticket_types.py", ticket_types, "get_event_ticket_types of the first event"),
+        Case("seat_map.py", seat_map, "get_seat_map of the first seated event"),
+        Case("box_office.py", box_office, "get_sale_options of the first event on sale"),
         Case("orders.py", lambda a: search_orders(a, limit=25), "search_orders, newest 25"),
         Case(
             "discount_codes.py",

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -399,22 +398,18 @@ def test_staff_see_the_map_without_blocking(owner: Engine, organizer: Identity) 
     assert points(chart(at)) == 8
 
 
-def test_a_5000_seat_venue_is_one_query_and_quick(db, organizer: Identity) -> None:
+def test_a_5000_seat_venue_is_one_query_and_one_trace_per_status(db, organizer: Identity) -> None:
+    # How fast it draws is measured by `python -m bench.seat_map`, not here.
     show = make_seated_show(
         db.owner, organizer, (("Floor", 50, 60), ("Balcony", 25, 60), ("Box", 10, 50))
     )
     with counted_statements(db.app) as seen:
-        started = time.perf_counter()
         seat_map = get_seat_map(organizer.actor(), show.event_id, "someone")
-        elapsed = time.perf_counter() - started
     assert len(seat_map.seats) == 5000
     seat_reads = [s for s in seen if "FROM event_seats es" in s]
     assert len(seat_reads) == 1 and len(seen) <= 5, seen
-    assert elapsed < 3, f"{elapsed:.2f} s for 5,000 seats"
 
     at = open_seat_map(organizer, show)
-    started = time.perf_counter()
-    at.run()
-    rerun = time.perf_counter() - started
     assert points(chart(at)) == 5000
-    assert rerun < 5, f"{rerun:.2f} s to draw the page for 5,000 seats"
+    # Scattergl, one trace per status: the browser draws 5,000 points on the GPU path.
+    assert {t["type"] for t in chart(at)["data"]} == {"scattergl"}
