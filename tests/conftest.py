@@ -18,6 +18,7 @@ from psycopg import sql
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
+from core.auth import Identity
 from core.config import PROJECT_ROOT
 from core.db import dispose_engine, use_engine
 from core.db.embedded import start_embedded, to_sqlalchemy_url
@@ -126,3 +127,18 @@ def secure_database(databases: DatabaseFactory, engine: Engine) -> Iterator[Secu
         use_engine(engine)
         app.dispose()
         owner.dispose()
+
+
+@pytest.fixture(scope="module")
+def owner(secure_database: SecureDatabase) -> Engine:
+    """The owner engine of the module's secure database (row-level security bypassed), for
+    arranging rows and checking what the services wrote."""
+    return secure_database.owner
+
+
+@pytest.fixture(scope="module")
+def organizer(owner: Engine) -> Identity:
+    """An organizer of the module's secure database, signed in as core.auth sees them."""
+    from tests.apptest import make_person
+
+    return make_person(owner, ["organizer"])

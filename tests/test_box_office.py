@@ -42,16 +42,6 @@ QUOTE = "box_office.quote"
 SEATS_FOR_SALE = "checkout.seats"
 
 
-@pytest.fixture(scope="module")
-def owner(secure_database) -> Engine:
-    return secure_database.owner
-
-
-@pytest.fixture(scope="module")
-def organizer(owner: Engine) -> Identity:
-    return make_person(owner, ["organizer"])
-
-
 @dataclass(frozen=True)
 class Show:
     event_id: uuid.UUID

@@ -9,32 +9,18 @@ available here, so .ci/run installs the distribution's package.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-import warnings
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from core.config import PROJECT_ROOT
+from tests.browser import browser, needs_chromium, run_setup, server_env, streamlit_server
 
-CHROMIUM = Path("/usr/bin/chromium")
+__all__ = ["browser"]  # a fixture, used by name
+
 SCREENSHOT = PROJECT_ROOT / "docs" / "screenshots" / "sign-in.png"
 PASSWORD = "browser-test-password-42"
-
-MISSING = (
-    "!!! BROWSER TEST SKIPPED: /usr/bin/chromium is missing. Install it with "
-    "`apt-get install -y chromium` (.ci/run does this as root) !!!"
-)
-if not CHROMIUM.exists():
-    # A skip alone is one letter in the progress line; the warnings summary is not missed.
-    warnings.warn(MISSING, stacklevel=1)
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING)
+pytestmark = needs_chromium
 
 # Runs in its own process against the scratch database: migrate (which creates the first
 # admin and prints its one-time password), sign in with it and replace it with the test's.
@@ -60,101 +46,13 @@ print(email)
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"streamlit did not become healthy within {timeout:.0f} s")
-
-
 @pytest.fixture(scope="module")
 def server(databases, tmp_path_factory) -> Iterator[tuple[str, str]]:
     """(base URL, admin email) of a running dashboard on a scratch database."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": databases.create("fashionistas_browser"),
-        "FASHIONISTAS_DEMO": "0",
-        "FASHIONISTAS_AUTH": "password",
-        "PYTHONPATH": str(PROJECT_ROOT),
-    }
-    setup = subprocess.run(
-        [sys.executable, "-c", SETUP, PASSWORD],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert setup.returncode == 0, setup.stdout + setup.stderr
-    email = setup.stdout.strip().splitlines()[-1]
-
-    port = _free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "dashboard/app.py",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            try:
-                _wait_healthy(url, process, timeout=120)
-            except RuntimeError as exc:
-                raise AssertionError(f"{exc}\n{log.read_text()}") from exc
-            yield url, email
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    env = server_env(databases.create("fashionistas_browser"))
+    email = run_setup(env, SETUP, PASSWORD)
+    with streamlit_server(env, tmp_path_factory.mktemp("streamlit") / "server.log") as url:
+        yield url, email
 
 
 def test_sign_in_with_a_password_in_a_real_browser(server, browser) -> None:

@@ -9,35 +9,23 @@ map. The server runs against a scratch database without demo data, set up by a s
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-import warnings
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from core.config import PROJECT_ROOT
 from dashboard.registry import PAGES
+from tests.browser import browser, needs_chromium, run_setup, server_env, streamlit_server
 
-CHROMIUM = Path("/usr/bin/chromium")
+__all__ = ["browser"]  # a fixture, used by name
+
 SCREENSHOT = PROJECT_ROOT / "test-artifacts" / "seat-map.png"
 PASSWORD = "seat-map-browser-password"
 SEAT_MAP_URL = next(spec.url_path for spec in PAGES if spec.file == "seat_map.py")
 SECTIONS = (("Front Row", 2, 12), ("Stalls", 8, 20), ("Balcony", 4, 16))
 
-MISSING = (
-    "!!! BROWSER TEST SKIPPED: /usr/bin/chromium is missing. Install it with "
-    "`apt-get install -y chromium` (.ci/run does this as root) !!!"
-)
-if not CHROMIUM.exists():
-    warnings.warn(MISSING, stacklevel=1)
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING)
+pytestmark = needs_chromium
 
 # Runs in its own process against the scratch database, as its owner: migrate, then an
 # organizer with a known password and a published event at a venue whose seats have x/y
@@ -112,103 +100,15 @@ print(json.dumps({"email": email, "event_id": str(event)}))
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"streamlit did not become healthy within {timeout:.0f} s")
-
-
 @pytest.fixture(scope="module")
 def server(databases, tmp_path_factory) -> Iterator[dict[str, str]]:
     """A running dashboard on a scratch database: its URL, database URL, organizer email
     and event id."""
     database_url = databases.create("fashionistas_browser_seats")
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "FASHIONISTAS_DEMO": "0",
-        "FASHIONISTAS_AUTH": "password",
-        "PYTHONPATH": str(PROJECT_ROOT),
-    }
-    setup = subprocess.run(
-        [sys.executable, "-c", SETUP, PASSWORD, json.dumps(SECTIONS)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert setup.returncode == 0, setup.stdout + setup.stderr
-    made = json.loads(setup.stdout.strip().splitlines()[-1])
-
-    port = _free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "dashboard/app.py",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            try:
-                _wait_healthy(url, process, timeout=120)
-            except RuntimeError as exc:
-                raise AssertionError(f"{exc}\n{log.read_text()}") from exc
-            yield {"url": url, "database_url": database_url, **made}
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    env = server_env(database_url)
+    made = json.loads(run_setup(env, SETUP, PASSWORD, json.dumps(SECTIONS)))
+    with streamlit_server(env, tmp_path_factory.mktemp("streamlit") / "server.log") as url:
+        yield {"url": url, "database_url": database_url, **made}
 
 
 # Page coordinates of a rectangle given in the chart's data coordinates (plotly's own

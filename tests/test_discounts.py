@@ -39,16 +39,6 @@ D = Decimal
 PAGE = "discount_codes.py"
 
 
-@pytest.fixture(scope="module")
-def owner(secure_database) -> Engine:
-    return secure_database.owner
-
-
-@pytest.fixture(scope="module")
-def organizer(owner: Engine) -> Identity:
-    return make_person(owner, ["organizer"])
-
-
 def make_show(owner: Engine, organizer: Identity) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
     """A published event (no tax) with General at 50.00 and VIP at 200.00; returns
     (event id, general id, vip id)."""

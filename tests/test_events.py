@@ -47,16 +47,6 @@ from tests.factories import make_ticket_type
 
 
 @pytest.fixture(scope="module")
-def owner(secure_database) -> Engine:
-    return secure_database.owner
-
-
-@pytest.fixture(scope="module")
-def organizer(owner: Engine) -> Identity:
-    return make_person(owner, ["organizer"])
-
-
-@pytest.fixture(scope="module")
 def rival(owner: Engine) -> Identity:
     return make_person(owner, ["organizer"])
 

@@ -7,7 +7,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import Engine, text
 
 from core.auth import Identity
@@ -25,17 +24,6 @@ from core.services.venues import (
     generate_seat_grid,
     list_section_seats,
 )
-from tests.apptest import make_person
-
-
-@pytest.fixture(scope="module")
-def owner(secure_database) -> Engine:
-    return secure_database.owner
-
-
-@pytest.fixture(scope="module")
-def organizer(owner: Engine) -> Identity:
-    return make_person(owner, ["organizer"])
 
 
 def seat_statuses(owner: Engine, event_id: uuid.UUID) -> dict[str, int]:

@@ -47,16 +47,6 @@ def db(secure_database):
     return secure_database
 
 
-@pytest.fixture(scope="module")
-def owner(db) -> Engine:
-    return db.owner
-
-
-@pytest.fixture(scope="module")
-def organizer(owner: Engine) -> Identity:
-    return make_person(owner, ["organizer"])
-
-
 @dataclass(frozen=True)
 class SeatedShow:
     event_id: uuid.UUID

@@ -44,16 +44,6 @@ D = Decimal
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
-@pytest.fixture(scope="module")
-def owner(secure_database) -> Engine:
-    return secure_database.owner
-
-
-@pytest.fixture(scope="module")
-def organizer(owner: Engine) -> Identity:
-    return make_person(owner, ["organizer"])
-
-
 def make_show(
     owner: Engine, organizer: Identity, *, status: str = "published"
 ) -> tuple[uuid.UUID, str, uuid.UUID]:

@@ -41,16 +41,6 @@ from tests.checkout_fixtures import SaleEvent, make_sale_event
 
 
 @pytest.fixture(scope="module")
-def owner(secure_database) -> Engine:
-    return secure_database.owner
-
-
-@pytest.fixture(scope="module")
-def organizer(owner: Engine) -> Identity:
-    return make_person(owner, ["organizer"])
-
-
-@pytest.fixture(scope="module")
 def marketer(owner: Engine) -> Identity:
     return make_person(owner, ["marketing"])
 

@@ -88,11 +88,13 @@ class _HoldRow:
     seat_ids: tuple[uuid.UUID, ...]
 
 
-def _validate_buyer(buyer: Buyer) -> None:
+def validate_buyer(buyer: Buyer) -> None:
+    """The buyer details every order needs; a caller may check them before holding
+    anything. Raises ValidationError naming billing_name or billing_email."""
     if not buyer.name or not buyer.name.strip():
-        raise ValidationError("buyer name is required", field="billing_name")
-    if not EMAIL.match(buyer.email or ""):
-        raise ValidationError("buyer email must look like name@example.com", field="billing_email")
+        raise ValidationError("Buyer name is required.", field="billing_name")
+    if not EMAIL.match((buyer.email or "").strip()):
+        raise ValidationError("Buyer email must look like name@example.com.", field="billing_email")
 
 
 def _holds(session: Session, event_id: uuid.UUID, session_id: str, lock: bool) -> list[_HoldRow]:
@@ -295,7 +297,7 @@ def place_order(
     `expected_total`) and Busy (locks not granted within the lock timeout).
     """
     provider = provider or BoxOfficePayments()
-    _validate_buyer(request.buyer)
+    validate_buyer(request.buyer)
     if not request.idempotency_key:
         raise ValidationError("an idempotency key is required", field="idempotency_key")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -20,7 +20,7 @@ from sqlalchemy import text
 from core.auth.permissions import BOX_OFFICE_SELL
 from core.checkout.availability import read_availability
 from core.checkout.holds import Hold, HoldRequest, hold_tickets, release_hold
-from core.checkout.orders import EMAIL, Buyer, OrderRequest, place_order, quote_order
+from core.checkout.orders import Buyer, OrderRequest, place_order, quote_order, validate_buyer
 from core.checkout.payments import BoxOfficePayments
 from core.db import Actor, unit_of_work
 from core.errors import DomainError, NotFound, ValidationError
@@ -131,16 +131,8 @@ class SaleQuote:
     seat_ids: tuple[uuid.UUID, ...]
 
 
-@dataclass(frozen=True)
-class Payment:
-    event_id: uuid.UUID
-    session_id: str
-    buyer: Buyer
-    payment_method: str
-    expected_total: Decimal
-    idempotency_key: str
-    code: str | None = None
-    notes: str | None = None
+# What the desk charges for: the checkout's own order request.
+Payment = OrderRequest
 
 
 @dataclass(frozen=True)
@@ -249,7 +241,7 @@ def quote_sale(actor: Actor, request: SaleRequest) -> SaleQuote:
     CodeUsedUp, HoldExpired, PermissionDenied and Busy. When the quote is refused (a code
     that does not apply) the hold is given back, seats from the seat map included.
     """
-    _check_buyer(request.buyer)
+    validate_buyer(request.buyer)
     quantities = {tt: int(q) for tt, q in request.quantities.items() if q}
     if not quantities and not request.seat_ids:
         raise ValidationError("Choose at least one ticket or seat.", field="quantities")
@@ -321,13 +313,8 @@ def take_payment(actor: Actor, payment: Payment) -> CompletedSale:
         )
     placed = place_order(
         actor,
-        OrderRequest(
-            event_id=payment.event_id,
-            session_id=payment.session_id,
-            buyer=payment.buyer,
-            payment_method=payment.payment_method,
-            expected_total=payment.expected_total,
-            idempotency_key=payment.idempotency_key,
+        replace(
+            payment,
             code=(payment.code or "").strip() or None,
             notes=(payment.notes or "").strip() or None,
         ),
@@ -344,14 +331,6 @@ def take_payment(actor: Actor, payment: Payment) -> CompletedSale:
         payment_method=payment.payment_method,
         replayed=placed.replayed,
     )
-
-
-def _check_buyer(buyer: Buyer) -> None:
-    """The checkout's own rules for the buyer, before anything is held."""
-    if not buyer.name or not buyer.name.strip():
-        raise ValidationError("Buyer name is required.", field="billing_name")
-    if not EMAIL.match((buyer.email or "").strip()):
-        raise ValidationError("Buyer email must look like name@example.com.", field="billing_email")
 
 
 def _escape_like(value: str) -> str:
