@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from core.auth.permissions import OVERVIEW_VIEW
 from core.db import Actor, unit_of_work
 from core.models import DataSubjectRequest, Event, Order, TicketType, Venue
 
@@ -31,10 +32,11 @@ def get_overview_counts(actor: Actor) -> OverviewCounts:
     """Counts of events, tickets sold, revenue and open compliance requests, as of now.
 
     Tickets sold are those of live orders (completed or pending), refunds excluded;
-    revenue counts completed orders. Raises core.errors.DomainError
-    subclasses for database refusals (for example a permission the actor lacks).
+    revenue counts completed orders. Raises PermissionDenied without overview.view, and
+    other core.errors.DomainError subclasses for database refusals.
     """
     with unit_of_work(actor, read_only=True) as uow:
+        uow.require(OVERVIEW_VIEW)
         now = uow.session.scalar(select(func.now()))
         events = uow.session.execute(
             select(
@@ -90,7 +92,8 @@ def list_upcoming_events(actor: Actor, limit: int = 10) -> list[UpcomingEvent]:
     """The next `limit` events that have not ended, with tickets sold against capacity.
 
     Capacity is the sum of the event's ticket types; sold is capacity minus what remains.
-    Raises core.errors.DomainError subclasses for database refusals.
+    Raises PermissionDenied without overview.view, and other core.errors.DomainError
+    subclasses for database refusals.
     """
     sold = (
         select(
@@ -117,6 +120,7 @@ def list_upcoming_events(actor: Actor, limit: int = 10) -> list[UpcomingEvent]:
         .limit(limit)
     )
     with unit_of_work(actor, read_only=True) as uow:
+        uow.require(OVERVIEW_VIEW)
         rows = uow.session.execute(query).all()
     return [
         UpcomingEvent(title, start, venue, status, int(capacity), int(sold_count))
