@@ -41,10 +41,13 @@ def unsafe_pause(session: Session) -> None:
 
 
 def _key(value: uuid.UUID | str) -> int:
-    """A stable int4 for any id or string; collisions only cost extra waiting."""
+    """A stable int4 for any id or string; collisions only cost extra waiting.
+
+    The first four bytes of the md5 of the id's bytes (or the string's UTF-8), signed: the
+    same as checkout_lock_key() in SQL (migration 0004), so the checkout functions and
+    Python take the same locks."""
     raw = value.bytes if isinstance(value, uuid.UUID) else str(value).encode()
-    digest = int.from_bytes(hashlib.blake2b(raw, digest_size=4).digest(), "big")
-    return digest - (1 << 31)
+    return int.from_bytes(hashlib.md5(raw, usedforsecurity=False).digest()[:4], "big", signed=True)
 
 
 def lock_all(

@@ -43,13 +43,21 @@ class BoxOfficePayments:
 
     name = "box_office"
     methods = ("cash", "card_terminal", "complimentary")
+    free_methods = ("complimentary",)  # must total 0.00
 
-    def _check(self, amount: Decimal, method: str) -> None:
-        if method not in self.methods:
+    @staticmethod
+    def new_reference() -> str:
+        return f"bo-{uuid.uuid4().hex[:12]}"
+
+    @classmethod
+    def check(cls, amount: Decimal, method: str) -> None:
+        """Refuse a method the box office does not take, or a complimentary order that
+        costs something (ValidationError)."""
+        if method not in cls.methods:
             raise ValidationError(
-                f"payment method must be one of: {', '.join(self.methods)}", field="payment_method"
+                f"payment method must be one of: {', '.join(cls.methods)}", field="payment_method"
             )
-        if method == "complimentary" and amount != 0:
+        if method in cls.free_methods and amount != 0:
             raise ValidationError(
                 "A complimentary order must total 0.00; apply a 100% code to comp tickets.",
                 field="payment_method",
@@ -58,8 +66,8 @@ class BoxOfficePayments:
     def charge(
         self, *, amount: Decimal, currency: str, method: str, order_number: str
     ) -> PaymentResult:
-        self._check(amount, method)
-        return PaymentResult(self.name, method, f"bo-{uuid.uuid4().hex[:12]}", amount)
+        self.check(amount, method)
+        return PaymentResult(self.name, method, self.new_reference(), amount)
 
     def refund(
         self, *, amount: Decimal, currency: str, method: str, order_number: str

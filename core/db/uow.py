@@ -39,9 +39,10 @@ class Actor:
         return cls(user_id=None, ip_address=None, user_agent=name, is_system=True)
 
 
-# One round trip opens every unit of work. Switching a transaction to read-only is allowed
-# after its first snapshot (only the way back is not), so it can ride along here too.
-_SET_CONTEXT = text(
+# One round trip opens every unit of work (core/checkout/wire.py sends the same statement
+# pipelined). Switching a transaction to read-only is allowed after its first snapshot
+# (only the way back is not), so it can ride along here too.
+ACTOR_CONTEXT = text(
     "SELECT set_config('app.user_id', :user_id, true),"
     " set_config('app.ip_address', :ip_address, true),"
     " set_config('app.user_agent', :user_agent, true),"
@@ -68,7 +69,7 @@ class UnitOfWork:
         self.session = get_sessionmaker()()
         try:
             self.session.execute(
-                _SET_CONTEXT,
+                ACTOR_CONTEXT,
                 {
                     "user_id": str(self.actor.user_id) if self.actor.user_id else "",
                     "ip_address": self.actor.ip_address or "",
