@@ -6,6 +6,9 @@ Drawing only: no core calls here, so a page stays the one place that decides wha
 from __future__ import annotations
 
 import io
+import uuid
+from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -63,3 +66,18 @@ def confirmed(label: str, question: str, *, key: str, confirm_label: str | None 
         st.session_state.pop(pending, None)
         st.rerun()
     return False
+
+
+def pick_event(events: Sequence[Any], *, key: str) -> uuid.UUID:
+    """A selectbox over events (anything with event_id, title, start_date and status);
+    returns the chosen event's id. `events` must not be empty."""
+    by_id = {str(e.event_id): e for e in events}
+    picked = st.selectbox(
+        "Event",
+        tuple(by_id),
+        format_func=lambda k: (
+            f"{by_id[k].title} · {by_id[k].start_date:%Y-%m-%d} · {by_id[k].status}"
+        ),
+        key=key,
+    )
+    return uuid.UUID(picked)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 
 import streamlit as st
 
@@ -11,7 +10,7 @@ from core.services.attendees import attendee_table, list_attendees
 from core.services.orders import list_order_events
 from dashboard import session
 from dashboard.runtime import show_error
-from dashboard.widgets import download_table
+from dashboard.widgets import download_table, pick_event
 
 ROW_LIMITS = (100, 500, 2000)
 # The filters whose whole list the person asked to download (a big event's list is
@@ -32,16 +31,7 @@ if not events:
     st.info("There are no events yet. Create one on the Events page, then sell tickets.")
     st.stop()
 
-by_id = {str(e.event_id): e for e in events}
-picked = st.selectbox(
-    "Event",
-    tuple(by_id),
-    format_func=lambda key: (
-        f"{by_id[key].title} · {by_id[key].start_date:%Y-%m-%d} · {by_id[key].status}"
-    ),
-    key="att_event",
-)
-event_id = uuid.UUID(picked)
+event_id = pick_event(events, key="att_event")
 
 controls = st.columns([3, 2, 1])
 search = controls[0].text_input(
@@ -79,7 +69,7 @@ st.dataframe(
 
 slug = re.sub(r"[^a-z0-9]+", "-", attendees.event_title.lower()).strip("-") or "event"
 name = f"attendees-{slug}"
-signature = (picked, search.strip(), include_cancelled)
+signature = (str(event_id), search.strip(), include_cancelled)
 if not attendees.truncated:
     download_table(table, name, key="att_export", excel=True)
 else:

@@ -24,6 +24,7 @@ from core.services.ticket_types import (
 )
 from dashboard import session
 from dashboard.runtime import show_error
+from dashboard.widgets import pick_event
 
 NO_SECTION = "none"
 # The version a person opened an edit form at, per ticket type: saving sends it, so an
@@ -53,16 +54,7 @@ if not events:
     st.info("No event of yours matches. Events you organise appear here.")
     st.stop()
 
-by_id = {str(e.event_id): e for e in events}
-picked = st.selectbox(
-    "Event",
-    tuple(by_id),
-    format_func=lambda key: (
-        f"{by_id[key].title} · {by_id[key].start_date:%Y-%m-%d} · {by_id[key].status}"
-    ),
-    key="tt_event",
-)
-event_id = uuid.UUID(picked)
+event_id = pick_event(events, key="tt_event")
 
 
 def _load() -> EventTicketTypes | None:
