@@ -21,6 +21,7 @@ from core.auth.audit import record
 from core.auth.identity import require
 from core.auth.permissions import ADMIN, ROLES, USERS_MANAGE
 from core.db import Actor, unit_of_work
+from core.db.patterns import escape_like
 from core.errors import Conflict, NotFound, ValidationError
 
 INVITATION_HOURS = 72
@@ -73,7 +74,7 @@ def list_users(
             ),
             {
                 "search": search.strip(),
-                "pattern": f"%{_escape_like(search.strip())}%",
+                "pattern": f"%{escape_like(search.strip())}%",
                 "status": status,
                 "role": role,
             },
@@ -270,7 +271,3 @@ def _set_status(
 ) -> None:
     session.execute(text("UPDATE users SET status = :s WHERE id = :u"), {"s": new, "u": user_id})
     record(session, actor, action, user_id, old={"status": old}, new={"status": new})
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")

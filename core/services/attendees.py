@@ -20,6 +20,7 @@ from sqlalchemy import text
 from core.auth.permissions import BOX_OFFICE_SELL
 from core.checkout.orders import LIVE_ORDER_STATUSES
 from core.db import Actor, unit_of_work
+from core.db.patterns import escape_like
 from core.errors import NotFound, ValidationError
 
 DEFAULT_LIMIT = 500
@@ -55,10 +56,6 @@ class AttendeeList:
     @property
     def truncated(self) -> bool:
         return len(self.rows) < self.total_rows
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 # The items are gathered before the seats are unnested: planned the other way round, the
@@ -131,7 +128,7 @@ def list_attendees(
             "(o.billing_name ILIKE :pattern OR o.billing_email ILIKE :pattern"
             " OR o.order_number ILIKE :pattern)"
         )
-        params["pattern"] = f"%{_escape_like(search)}%"
+        params["pattern"] = f"%{escape_like(search)}%"
     sql = _ATTENDEES.format(where=" AND ".join(where))
     with unit_of_work(actor, read_only=True) as uow:
         uow.require(BOX_OFFICE_SELL)

@@ -23,6 +23,7 @@ from core.checkout.holds import Hold, HoldRequest, hold_tickets, release_hold
 from core.checkout.orders import Buyer, OrderRequest, place_order, quote_order, validate_buyer
 from core.checkout.payments import BoxOfficePayments
 from core.db import Actor, unit_of_work
+from core.db.patterns import escape_like
 from core.errors import DomainError, NotFound, ValidationError
 
 __all__ = [
@@ -175,7 +176,7 @@ def list_sale_events(actor: Actor, *, search: str = "", limit: int = 50) -> list
             ),
             {
                 "search": search.strip(),
-                "pattern": f"%{_escape_like(search.strip())}%",
+                "pattern": f"%{escape_like(search.strip())}%",
                 "limit": max(1, min(int(limit), 500)),
             },
         ).all()
@@ -331,7 +332,3 @@ def take_payment(actor: Actor, payment: Payment) -> CompletedSale:
         payment_method=payment.payment_method,
         replayed=placed.replayed,
     )
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -29,6 +29,7 @@ from core.auth.permissions import EVENTS_MANAGE
 from core.checkout.locking import DEFAULT_LOCK_TIMEOUT_MS
 from core.checkout.orders import LIVE_ORDER_STATUSES
 from core.db import Actor, unit_of_work
+from core.db.patterns import escape_like
 from core.errors import ConcurrentUpdate, Conflict, NotFound, ValidationError
 from core.models.ticketing import DISCOUNT_TYPES
 
@@ -268,10 +269,6 @@ def _without_jit(session: Session) -> None:
     session.execute(text("SELECT set_config('jit', 'off', true)"))
 
 
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def list_discount_codes(
     actor: Actor,
     *,
@@ -302,7 +299,7 @@ def list_discount_codes(
     search = (search or "").strip()
     if search:
         where.append("(c.code ILIKE :pattern OR coalesce(c.description, '') ILIKE :pattern)")
-        params["pattern"] = f"%{_escape_like(search)}%"
+        params["pattern"] = f"%{escape_like(search)}%"
     if state is not None:
         where.append("c.state = :state")
         params["state"] = state

@@ -40,6 +40,7 @@ from core.models import (
     Venue,
 )
 from core.models.events import EVENT_STATUSES, EVENT_TYPES
+from core.services.inputs import blank_to_none
 
 # The status machine. Cancelled and completed are final; a postponed event goes back on
 # sale by being published again.
@@ -230,11 +231,6 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def _text(value: str | None) -> str | None:
-    value = (value or "").strip()
-    return value or None
-
-
 def _now(session: Session) -> datetime:
     return session.execute(select(func.now())).scalar_one()
 
@@ -273,8 +269,8 @@ def _clean_event(session: Session, data: EventInput) -> dict[str, Any]:
         "end_date": end,
         "type": data.type,
         "venue_id": data.venue_id,
-        "short_description": _text(data.short_description),
-        "description": _text(data.description),
+        "short_description": blank_to_none(data.short_description),
+        "description": blank_to_none(data.description),
         "capacity": data.capacity,
         "tags": tags or None,
         "featured": bool(data.featured),
@@ -789,8 +785,8 @@ def postpone_event(
         old_status = _move(event, "postponed")
         meta = dict(event.meta_data or {})
         meta.setdefault("original_start", event.start_date.isoformat())
-        if _text(reason):
-            meta["postponement_reason"] = _text(reason)
+        if blank_to_none(reason):
+            meta["postponement_reason"] = blank_to_none(reason)
         if new_start is not None:
             start = _aware(new_start)
             end = (
@@ -819,7 +815,11 @@ def postpone_event(
             event.id,
             old={"status": old_status},
             new=_jsonable(
-                {"status": "postponed", "start_date": event.start_date, "reason": _text(reason)}
+                {
+                    "status": "postponed",
+                    "start_date": event.start_date,
+                    "reason": blank_to_none(reason),
+                }
             ),
         )
         detail = _detail(uow, event.id)
@@ -833,7 +833,7 @@ def cancel_event(actor: Actor, event_id: uuid.UUID, reason: str) -> EventDetail:
     Raises ValidationError without a reason (field reason), PermissionDenied, NotFound and
     Conflict when the event is already cancelled or completed.
     """
-    cleaned = _text(reason)
+    cleaned = blank_to_none(reason)
     if cleaned is None:
         raise ValidationError("Give a reason for cancelling.", field="reason")
     with unit_of_work(actor) as uow:
@@ -1014,9 +1014,9 @@ def _clean_item(event: Event, data: ScheduleInput) -> dict[str, Any]:
         "start_time": start,
         "end_time": end,
         "is_break": bool(data.is_break),
-        "type": _text(data.type) or ("break" if data.is_break else None),
-        "location": _text(data.location),
-        "description": _text(data.description),
+        "type": blank_to_none(data.type) or ("break" if data.is_break else None),
+        "location": blank_to_none(data.location),
+        "description": blank_to_none(data.description),
         "speaker_id": data.speaker_id,
     }
 
@@ -1169,7 +1169,7 @@ def create_category(
         category = EventCategory(
             name=cleaned,
             parent_id=parent_id,
-            description=_text(description),
+            description=blank_to_none(description),
             order_index=0 if last is None else last + 1,
         )
         uow.session.add(category)

@@ -27,6 +27,7 @@ from sqlalchemy import text
 from core.auth.permissions import BOX_OFFICE_SELL
 from core.checkout.orders import LIVE_ORDER_STATUSES, RefundResult
 from core.db import Actor, unit_of_work
+from core.db.patterns import escape_like
 from core.errors import NotFound, ValidationError
 from core.models.ticketing import ORDER_STATUSES
 
@@ -200,10 +201,6 @@ class OrderDetail:
         return sum((r.amount for r in self.refunds), Decimal("0.00"))
 
 
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _prefix_bound(prefix: str) -> str:
     """The smallest string after every string that starts with `prefix` (for a range
     scan of a btree index; the page re-checks the prefix, so no collation can mislead)."""
@@ -245,7 +242,7 @@ def _match_clause(matched_by: str, query: str, params: dict[str, Any]) -> str:
         )
     lowered = query.lower()
     params.update(
-        name=f"%{_escape_like(query)}%",
+        name=f"%{escape_like(query)}%",
         email_lo=lowered,
         email_hi=_prefix_bound(lowered),
         email_len=len(lowered),

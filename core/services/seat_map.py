@@ -23,6 +23,7 @@ from core.auth.audit import record
 from core.auth.permissions import BOX_OFFICE_SELL, EVENTS_MANAGE
 from core.checkout.locking import DEFAULT_LOCK_TIMEOUT_MS
 from core.db import Actor, unit_of_work
+from core.db.patterns import escape_like
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 
 STATUSES = ("available", "held", "sold", "blocked")
@@ -121,7 +122,7 @@ def list_seat_map_events(actor: Actor, *, search: str = "", limit: int = 50) -> 
             ),
             {
                 "search": search.strip(),
-                "pattern": f"%{_escape_like(search.strip())}%",
+                "pattern": f"%{escape_like(search.strip())}%",
                 "limit": max(1, min(int(limit), 500)),
             },
         ).all()
@@ -443,7 +444,3 @@ def _audit(
     if reason is not None:
         new["reason"] = reason
     record(session, actor, action, event_id, new=new, table="event_seats")
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

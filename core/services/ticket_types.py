@@ -25,9 +25,11 @@ from core.checkout.holds import held_quantity, lock_event_capacity
 from core.checkout.locking import DEFAULT_LOCK_TIMEOUT_MS, NS_TICKET_TYPE, lock_all
 from core.checkout.pricing import money
 from core.db import Actor, unit_of_work
+from core.db.patterns import escape_like
 from core.errors import ConcurrentUpdate, NotFound, PermissionDenied, ValidationError
 from core.models import Event, TicketType, Venue
 from core.models.ticketing import TICKET_TIERS
+from core.services.inputs import blank_to_none
 from core.services.seat_inventory import open_section_seats
 
 MAX_NAME = 200
@@ -129,7 +131,7 @@ def list_manageable_events(
                 "all": _manages_all(uow.session, actor),
                 "me": actor.user_id,
                 "search": search.strip(),
-                "pattern": f"%{_escape_like(search.strip())}%",
+                "pattern": f"%{escape_like(search.strip())}%",
                 "limit": max(1, min(int(limit), 500)),
             },
         ).all()
@@ -190,7 +192,7 @@ def create_ticket_type(actor: Actor, event_id: uuid.UUID, draft: TicketTypeDraft
         tt = TicketType(
             event_id=event_id,
             name=draft.name.strip(),
-            description=_blank_to_none(draft.description),
+            description=blank_to_none(draft.description),
             tier=draft.tier,
             base_price=money(draft.price),
             total_capacity=draft.capacity,
@@ -246,7 +248,7 @@ def update_ticket_type(
             )
         before = _snapshot(tt)
         tt.name = draft.name.strip()
-        tt.description = _blank_to_none(draft.description)
+        tt.description = blank_to_none(draft.description)
         tt.tier = draft.tier
         tt.base_price = money(draft.price)
         tt.total_capacity = draft.capacity
@@ -461,11 +463,3 @@ def _audit(
     # The audit policy accepts a person's own rows only; jobs leave their trace elsewhere.
     if actor.user_id is not None:
         record(session, actor, action, record_id, old=old, new=new, table="ticket_types")
-
-
-def _blank_to_none(value: str | None) -> str | None:
-    return value.strip() or None if value else None
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

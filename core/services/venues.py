@@ -27,6 +27,7 @@ from core.db import Actor, UnitOfWork, unit_of_work
 from core.errors import Conflict, NotFound, ValidationError
 from core.models import Venue, VenueSeat, VenueSection
 from core.models.venues import SECTION_TYPES, VENUE_STATUSES
+from core.services.inputs import blank_to_none
 from core.services.seat_inventory import open_section_seats
 
 MAX_ROWS = 100
@@ -191,13 +192,8 @@ class SeatGridSpec:
 # -- helpers ----------------------------------------------------------------------------
 
 
-def _text(value: str | None) -> str | None:
-    value = (value or "").strip()
-    return value or None
-
-
 def _required(value: str | None, name: str, label: str) -> str:
-    cleaned = _text(value)
+    cleaned = blank_to_none(value)
     if cleaned is None:
         raise ValidationError(f"{label} is required.", field=name)
     return cleaned
@@ -210,7 +206,7 @@ def _clean_venue(data: VenueInput) -> dict[str, Any]:
         )
     if data.capacity is not None and data.capacity < 0:
         raise ValidationError("Capacity cannot be negative.", field="capacity")
-    email = _text(data.contact_email)
+    email = blank_to_none(data.contact_email)
     if email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
         raise ValidationError(
             "Contact email must look like name@example.com.", field="contact_email"
@@ -220,15 +216,15 @@ def _clean_venue(data: VenueInput) -> dict[str, Any]:
         "address": _required(data.address, "address", "Address"),
         "city": _required(data.city, "city", "City"),
         "country": _required(data.country, "country", "Country"),
-        "state": _text(data.state),
-        "postal_code": _text(data.postal_code),
-        "description": _text(data.description),
+        "state": blank_to_none(data.state),
+        "postal_code": blank_to_none(data.postal_code),
+        "description": blank_to_none(data.description),
         "capacity": data.capacity,
         "status": data.status,
-        "contact_name": _text(data.contact_name),
+        "contact_name": blank_to_none(data.contact_name),
         "contact_email": email,
-        "contact_phone": _text(data.contact_phone),
-        "website": _text(data.website),
+        "contact_phone": blank_to_none(data.contact_phone),
+        "website": blank_to_none(data.website),
     }
 
 
@@ -247,7 +243,7 @@ def _clean_section(data: SectionInput) -> dict[str, Any]:
         "section_type": data.section_type,
         "capacity": data.capacity,
         "price_multiplier": multiplier,
-        "description": _text(data.description),
+        "description": blank_to_none(data.description),
         "accessibility": bool(data.accessibility),
     }
 
@@ -770,7 +766,7 @@ def block_seats(
     Raises PermissionDenied, NotFound, ValidationError (reason, status, seat_ids) and
     Busy when a sale holds the seats past the lock timeout.
     """
-    cleaned = _text(reason)
+    cleaned = blank_to_none(reason)
     if cleaned is None:
         raise ValidationError("Give a reason for blocking the seats.", field="reason")
     if status not in BLOCK_STATUSES:
