@@ -40,3 +40,22 @@ def record(
             "ua": actor.user_agent,
         },
     )
+
+
+def record_by_person(
+    session: Session,
+    actor: Actor,
+    action: str,
+    record_id: uuid.UUID,
+    *,
+    old: dict[str, Any] | None = None,
+    new: dict[str, Any] | None = None,
+    table: str = "users",
+) -> None:
+    """`record` a change a person made; nothing for a job without one.
+
+    The audit policy (migration 0003) accepts only the acting person's own rows, so a
+    system actor on the app role could not write one; jobs leave their trail in their log.
+    """
+    if actor.user_id is not None:
+        record(session, actor, action, record_id, old=old, new=new, table=table)

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from core.auth.audit import record
+from core.auth.audit import record_by_person
 from core.auth.permissions import EVENTS_MANAGE
 from core.checkout.locking import DEFAULT_LOCK_TIMEOUT_MS
 from core.checkout.orders import LIVE_ORDER_STATUSES
@@ -568,9 +568,7 @@ def _audit_values(draft: DiscountCodeDraft) -> dict[str, Any]:
 
 
 def _audit(session: Session, actor: Actor, action: str, code_id: uuid.UUID, **kw: Any) -> None:
-    # The audit policy accepts a person's own rows only; jobs leave their trace elsewhere.
-    if actor.user_id is not None:
-        record(session, actor, action, code_id, table="discount_codes", **kw)
+    record_by_person(session, actor, action, code_id, table="discount_codes", **kw)
 
 
 def create_discount_code(actor: Actor, draft: DiscountCodeDraft) -> DiscountCodeView:

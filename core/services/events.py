@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from core.auth.audit import record
+from core.auth.audit import record_by_person
 from core.auth.permissions import EVENTS_MANAGE
 from core.db import Actor, UnitOfWork, unit_of_work
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -326,10 +326,7 @@ def _audit(
     new: dict[str, Any] | None = None,
     table: str = "events",
 ) -> None:
-    # audit_logs only takes rows written by the acting person (user_id = the acting user),
-    # so a system job, which has no person, leaves its trail in the job log instead.
-    if uow.actor.user_id is not None:
-        record(uow.session, uow.actor, action, record_id, old=old, new=new, table=table)
+    record_by_person(uow.session, uow.actor, action, record_id, old=old, new=new, table=table)
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:

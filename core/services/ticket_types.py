@@ -18,7 +18,7 @@ from decimal import Decimal
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from core.auth.audit import record
+from core.auth.audit import record_by_person
 from core.auth.permissions import EVENTS_MANAGE
 from core.checkout.availability import read_availability
 from core.checkout.holds import held_quantity, lock_event_capacity
@@ -460,6 +460,4 @@ def _audit(
     old: dict[str, object] | None,
     new: dict[str, object] | None,
 ) -> None:
-    # The audit policy accepts a person's own rows only; jobs leave their trace elsewhere.
-    if actor.user_id is not None:
-        record(session, actor, action, record_id, old=old, new=new, table="ticket_types")
+    record_by_person(session, actor, action, record_id, old=old, new=new, table="ticket_types")

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from sqlalchemy import func, insert, literal_column, select, text
 from sqlalchemy.orm import Session
 
-from core.auth.audit import record
+from core.auth.audit import record_by_person
 from core.auth.permissions import EVENTS_MANAGE
 from core.checkout.locking import DEFAULT_LOCK_TIMEOUT_MS
 from core.db import Actor, UnitOfWork, unit_of_work
@@ -255,9 +255,7 @@ def _audit(
     table: str,
     new: dict[str, Any] | None = None,
 ) -> None:
-    # audit_logs takes only rows of the acting person; a system job has none.
-    if uow.actor.user_id is not None:
-        record(uow.session, uow.actor, action, record_id, new=new, table=table)
+    record_by_person(uow.session, uow.actor, action, record_id, new=new, table=table)
 
 
 def _sections(session: Session, venue_id: uuid.UUID) -> tuple[SectionSummary, ...]:
