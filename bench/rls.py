@@ -20,13 +20,10 @@ import sys
 import time
 import uuid
 
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine, text
 
-from bench.checkout import EMBEDDED_DIR, create_database, drop_database, with_database
+from bench.scratch import scratch_database
 from core.auth.permissions import role_id
-from core.db.embedded import start_embedded, to_sqlalchemy_url
-from core.db.engine import app_url
-from core.migrate import upgrade
 
 GOAL = 1.2
 LIST = """
@@ -36,14 +33,6 @@ SELECT id, title, status, start_date, count(*) OVER () AS total
  LIMIT 50
 """
 EXPLICIT = "WHERE (status <> 'draft' AND CAST(:me AS uuid) IS NOT NULL) OR organizer_id = :me"
-
-
-def _server() -> str:
-    import os
-
-    if os.environ.get("DATABASE_URL"):
-        return to_sqlalchemy_url(os.environ["DATABASE_URL"])
-    return start_embedded(EMBEDDED_DIR, "postgres")
 
 
 def seed(owner: Engine, organizers: int, events: int, rng: random.Random) -> list[uuid.UUID]:
@@ -97,17 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=2000)
     args = parser.parse_args(argv)
 
-    server = _server()
-    name = f"bench_rls_{uuid.uuid4().hex[:8]}"
-    create_database(server, name)
-    owner = app = None
-    try:
-        url = with_database(server, name)
-        owner = create_engine(url, pool_size=1, max_overflow=0)
-        upgrade(owner)
+    with scratch_database("bench_rls") as (owner, app):
         rng = random.Random(20261123)
         organizers = seed(owner, args.organizers, args.events, rng)
-        app = create_engine(app_url(url), pool_size=1, max_overflow=0)
         rls_sql, explicit_sql = LIST.format(where=""), LIST.format(where=EXPLICIT)
         rls_times: list[float] = []
         explicit_times: list[float] = []
@@ -136,11 +117,6 @@ def main(argv: list[str] | None = None) -> int:
             f"ratio RLS / explicit  {ratio:.2f}  (goal <= {GOAL})"
         )
         return 0 if ratio <= GOAL else 1
-    finally:
-        for engine in (app, owner):
-            if engine is not None:
-                engine.dispose()
-        drop_database(server, name)
 
 
 if __name__ == "__main__":

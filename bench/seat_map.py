@@ -22,15 +22,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from bench.checkout import create_database, drop_database, with_database
-from bench.rls import _server
+from bench.scratch import scratch_database
 from core.auth import load_identity
 from core.auth.permissions import role_id
 from core.db import use_engine
-from core.db.engine import app_url
-from core.migrate import upgrade
 
 GOAL_SECONDS = 1.0
 
@@ -135,16 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     from core.services.seat_map import get_seat_map
     from tests.apptest import open_page
 
-    server = _server()
-    name = f"bench_seats_{uuid.uuid4().hex[:8]}"
-    create_database(server, name)
-    owner = app = None
-    try:
-        url = with_database(server, name)
-        args_ = {"options": "-c timezone=UTC"}
-        owner = create_engine(url, pool_size=2, max_overflow=0, connect_args=args_)
-        upgrade(owner)
-        app = create_engine(app_url(url), pool_size=2, max_overflow=0, connect_args=args_)
+    with scratch_database("bench_seats", pool_size=2) as (owner, app):
         use_engine(app, owner=owner)
         user_id, event_id, title = build(owner, args.rows, args.seats_per_row)
         identity = load_identity(user_id)
@@ -181,11 +169,6 @@ def main(argv: list[str] | None = None) -> int:
             f"ratio page / core  {page_ms / core_ms:.1f}"
         )
         return 0 if page_ms < GOAL_SECONDS * 1000 else 1
-    finally:
-        for engine in (app, owner):
-            if engine is not None:
-                engine.dispose()
-        drop_database(server, name)
 
 
 if __name__ == "__main__":
