@@ -30,6 +30,9 @@ class Settings:
     app_password: str | None = None
     # The first admin's email, created on first start with a generated password.
     admin_email: str = "admin@fashionistas.local"
+    # Where uploaded showcase images are kept (FASHIONISTAS_UPLOADS_DIR), and their size cap.
+    uploads_dir: Path = PROJECT_ROOT / ".data" / "uploads"
+    upload_max_bytes: int = 5 * 1024 * 1024
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -47,6 +50,10 @@ class Settings:
             app_role=os.environ.get("FASHIONISTAS_APP_ROLE") or "fashionistas_app",
             app_password=os.environ.get("FASHIONISTAS_APP_PASSWORD") or None,
             admin_email=os.environ.get("FASHIONISTAS_ADMIN_EMAIL") or "admin@fashionistas.local",
+            uploads_dir=Path(
+                os.environ.get("FASHIONISTAS_UPLOADS_DIR") or data_dir / "uploads"
+            ).resolve(),
+            upload_max_bytes=int(float(os.environ.get("FASHIONISTAS_UPLOAD_MAX_MB") or 5) * 2**20),
         )
 
 
