@@ -33,6 +33,10 @@ class Settings:
     # Where uploaded showcase images are kept (FASHIONISTAS_UPLOADS_DIR), and their size cap.
     uploads_dir: Path = PROJECT_ROOT / ".data" / "uploads"
     upload_max_bytes: int = 5 * 1024 * 1024
+    # GDPR export bundles (zip files of personal data), kept outside git under data_dir.
+    export_dir: Path = PROJECT_ROOT / ".data" / "exports"
+    # The background-job worker thread in each dashboard process: "on" or "off".
+    worker: str = "on"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -54,6 +58,10 @@ class Settings:
                 os.environ.get("FASHIONISTAS_UPLOADS_DIR") or data_dir / "uploads"
             ).resolve(),
             upload_max_bytes=int(float(os.environ.get("FASHIONISTAS_UPLOAD_MAX_MB") or 5) * 2**20),
+            export_dir=Path(
+                os.environ.get("FASHIONISTAS_EXPORT_DIR") or data_dir / "exports"
+            ).resolve(),
+            worker=_choice("FASHIONISTAS_WORKER", ("on", "off")),
         )
 
 

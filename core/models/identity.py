@@ -59,6 +59,11 @@ class User(UUIDPrimaryKey, Timestamps, Base):
             postgresql_using="gin",
             postgresql_ops={"full_name": "gin_trgm_ops"},
         ),
+        Index(
+            "idx_users_marketing_restricted_at",
+            "marketing_restricted_at",
+            postgresql_where=text("marketing_restricted_at IS NOT NULL"),
+        ),
     )
 
     email: Mapped[str] = mapped_column(unique=True)
@@ -82,6 +87,8 @@ class User(UUIDPrimaryKey, Timestamps, Base):
     reset_token_expires_at: Mapped[datetime | None]
     # Used by the seeds' retention function but never defined there.
     is_anonymized: Mapped[bool] = mapped_column(server_default=FALSE)
+    # GDPR restriction (migration 0006): while set, marketing leaves the person out.
+    marketing_restricted_at: Mapped[datetime | None]
 
     profile: Mapped[UserProfile | None] = relationship(
         back_populates="user", uselist=False, cascade="all, delete-orphan", passive_deletes=True

@@ -75,6 +75,7 @@ class DataSubjectRequest(UUIDPrimaryKey, Timestamps, Base):
         Index("idx_data_subject_requests_assigned_to", "assigned_to"),
         Index("idx_data_subject_requests_handled_by", "handled_by"),
         Index("idx_data_subject_requests_subject_email", "subject_email"),
+        Index("idx_data_subject_requests_export_job_id", "export_job_id"),
     )
 
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -97,6 +98,16 @@ class DataSubjectRequest(UUIDPrimaryKey, Timestamps, Base):
     handled_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
+    # The export an erasure is based on (migration 0006): the job that built it, its file
+    # name under the export folder, when it finished and the fingerprint of the data it held.
+    export_job_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("background_jobs.id", ondelete="SET NULL")
+    )
+    export_file: Mapped[str | None]
+    exported_at: Mapped[datetime | None]
+    export_fingerprint: Mapped[str | None]
+    # What was done: counts per table, field names changed; never personal data.
+    outcome: Mapped[dict[str, Any] | None]
 
 
 class EncryptionKey(UUIDPrimaryKey, CreatedAt, Base):
