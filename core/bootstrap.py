@@ -52,6 +52,10 @@ def prepare_database(settings: Settings | None = None) -> BootstrapReport:
             if demo:
                 log.info("empty database: loading the small demo data set")
                 load_demo(engine, scale="small")
+            # The first admin's rows and anything written before: a fresh app shows a
+            # verified chain (later rows are sealed by the background worker).
+            conn.execute(text("SELECT audit_seal(1000000)"))
+            conn.commit()
         finally:
             conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": BOOTSTRAP_LOCK_KEY})
             conn.commit()

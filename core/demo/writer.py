@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,6 +146,37 @@ class CopyWriter(Writer):
             self.conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(schema, name)))
             definitions.append(definition)
         return definitions
+
+
+@contextmanager
+def audit_triggers_off(conn: psycopg.Connection) -> Iterator[None]:
+    """Switch the audit-trail triggers (migration 0005) off for a bulk load in the caller's
+    transaction, and back on at the end.
+
+    Only those triggers: the others (slugs, timestamps, foreign keys) must still run, which
+    `session_replication_role = replica` would stop too. ALTER TABLE locks each table until
+    the transaction ends, so no one else ever writes to it unaudited; a failed load rolls
+    the switch back with everything else.
+    """
+    rows = conn.execute(
+        "SELECT tgrelid::regclass::text, tgname FROM pg_trigger"
+        " WHERE tgname IN ('audit_trail', 'audit_trail_update') AND NOT tgisinternal"
+        " ORDER BY 1, 2"
+    ).fetchall()
+    # regclass::text is already quoted (and schema-qualified where needed).
+    for table, trigger in rows:
+        conn.execute(
+            sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(
+                sql.SQL(table), sql.Identifier(trigger)
+            )
+        )
+    yield
+    for table, trigger in rows:
+        conn.execute(
+            sql.SQL("ALTER TABLE {} ENABLE TRIGGER {}").format(
+                sql.SQL(table), sql.Identifier(trigger)
+            )
+        )
 
 
 def _bar(load: TableLoad, enabled: bool) -> tqdm | None:

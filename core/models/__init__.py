@@ -48,7 +48,7 @@ from core.models.marketing import (
     SocialMediaPost,
     UserEngagement,
 )
-from core.models.security import AuditLog, DataSubjectRequest, EncryptionKey
+from core.models.security import AuditChainHead, AuditLog, DataSubjectRequest, EncryptionKey
 from core.models.sponsors import (
     Sponsor,
     SponsorAnalytics,
@@ -75,6 +75,7 @@ from core.models.venues import EventSeat, Venue, VenueSeat, VenueSection
 __all__ = [
     "ApiKey",
     "ApiUsageLog",
+    "AuditChainHead",
     "AuditLog",
     "BackgroundJob",
     "Base",

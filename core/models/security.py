@@ -12,8 +12,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, UniqueConstraint, func, text
+from sqlalchemy import BigInteger, ForeignKey, Index, UniqueConstraint, func, text
+from sqlalchemy.dialects.postgresql import base as postgresql_base
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import UserDefinedType
 
 from core.models.base import (
     FALSE,
@@ -30,13 +32,37 @@ DATA_SUBJECT_REQUEST_TYPES = ("access", "portability", "erasure", "rectification
 DATA_SUBJECT_REQUEST_STATUSES = ("pending", "processing", "completed", "rejected")
 
 
+class Xid8(UserDefinedType[int]):
+    """PostgreSQL's 64-bit transaction id (the audit trail's tx_id)."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "xid8"
+
+
+# Reflection (alembic check) must know the name too, or it reports an unknown type.
+postgresql_base.ischema_names.setdefault("xid8", Xid8)
+
+
 class AuditLog(UUIDPrimaryKey, CreatedAt, Base):
     __tablename__ = "audit_logs"
     __table_args__ = (
-        Index("idx_audit_logs_table_record", "table_name", "record_id", "created_at"),
-        Index("idx_audit_logs_user_id", "user_id", "created_at"),
-        Index("idx_audit_logs_action", "action"),
-        Index("idx_audit_logs_created_at", "created_at"),
+        # The audit browser reads newest first in (created_at, seq) order, with or without
+        # one filter; docs/AUDIT.md. Migration 0005 replaced the plain created_at and action
+        # indexes, which could not give that order.
+        Index("idx_audit_logs_created_seq", "created_at", "seq"),
+        Index("idx_audit_logs_table_created", "table_name", "created_at", "seq"),
+        Index("idx_audit_logs_table_record", "table_name", "record_id", "created_at", "seq"),
+        Index("idx_audit_logs_user_created", "user_id", "created_at", "seq"),
+        Index("idx_audit_logs_action_created", "action", "created_at", "seq"),
+        # Only rows waiting for the sealer: small, whatever the size of the log.
+        Index(
+            "idx_audit_logs_unsealed",
+            "tx_id",
+            "seq",
+            postgresql_where=text("sealed_at IS NULL"),
+        ),
         {"postgresql_partition_by": "RANGE (created_at)"},
     )
 
@@ -46,7 +72,7 @@ class AuditLog(UUIDPrimaryKey, CreatedAt, Base):
     # Dotted action code, e.g. 'orders.update'.
     action: Mapped[str]
     table_name: Mapped[str]
-    # Text, not uuid: some audited tables have composite keys.
+    # Text, not uuid: some audited tables have composite keys (joined with ':').
     record_id: Mapped[str | None]
     old_data: Mapped[dict[str, Any] | None]
     new_data: Mapped[dict[str, Any] | None]
@@ -57,6 +83,30 @@ class AuditLog(UUIDPrimaryKey, CreatedAt, Base):
     created_at: Mapped[datetime] = mapped_column(
         primary_key=True, server_default=func.now(), sort_order=100
     )
+    # Insertion order (a sequence: partitioned tables cannot have identity columns) and the
+    # writing transaction: the sealer chains rows in (tx_id, seq) order (docs/AUDIT.md).
+    seq: Mapped[int] = mapped_column(
+        BigInteger, server_default=text("nextval('audit_logs_seq_seq'::regclass)")
+    )
+    tx_id: Mapped[int] = mapped_column(Xid8, server_default=text("pg_current_xact_id()"))
+    # Set by audit_seal(): the position in the chain, sha256 of the payloads, the chained
+    # hash and when. NULL until sealed.
+    chain_pos: Mapped[int | None] = mapped_column(BigInteger)
+    payload_digest: Mapped[bytes | None]
+    row_hash: Mapped[bytes | None]
+    sealed_at: Mapped[datetime | None]
+
+
+class AuditChainHead(Base):
+    """The end of the sealed audit chain: one row, written only by audit_seal()."""
+
+    __tablename__ = "audit_chain_head"
+    __table_args__ = (check("only_row", "single_row", field="only_row", message="one row only"),)
+
+    only_row: Mapped[bool] = mapped_column(primary_key=True, server_default=TRUE)
+    last_pos: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    last_hash: Mapped[bytes] = mapped_column(server_default=text("'\\x'::bytea"))
+    sealed_at: Mapped[datetime | None]
 
 
 class DataSubjectRequest(UUIDPrimaryKey, Timestamps, Base):

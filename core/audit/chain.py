@@ -1,0 +1,109 @@
+"""Seal the audit log into a hash chain and verify it (docs/AUDIT.md).
+
+Writers only INSERT audit rows; `seal_pending` asks the database (`audit_seal`) to chain
+the rows of finished transactions in (tx_id, seq) order, and `verify_chain` re-checks the
+whole chain (`audit_verify`) and names the first broken link.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import text
+
+from core.auth.permissions import COMPLIANCE_MANAGE
+from core.db import Actor, unit_of_work
+
+SEALER = Actor.system("audit sealer")
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """What `verify_chain` found: `ok`, how many sealed entries it checked, and for a broken
+    chain the first bad entry (position, seq, id, time) and what is wrong with it."""
+
+    ok: bool
+    checked: int
+    pending: int
+    broken_pos: int | None = None
+    broken_seq: int | None = None
+    broken_id: uuid.UUID | None = None
+    broken_at: datetime | None = None
+    problem: str | None = None
+
+    def summary(self) -> str:
+        """One line for people and the command line."""
+        if self.ok:
+            waiting = f"; {self.pending:,} waiting to be sealed" if self.pending else ""
+            return f"chain intact: {self.checked:,} entries{waiting}"
+        where = f"entry {self.broken_pos}" if self.broken_pos is not None else "the chain"
+        if self.broken_seq is not None:
+            where += (
+                f" (seq {self.broken_seq}, id {self.broken_id}, {self.broken_at:%Y-%m-%d %H:%M:%S})"
+            )
+        return f"chain broken at {where}: {self.problem}"
+
+
+def seal_pending(limit: int = 10_000) -> int:
+    """Seal up to `limit` audit rows of finished transactions; returns how many.
+
+    Safe to call from several processes at once (one sealer runs at a time, the others
+    wait for it and then find less to do). Rows of transactions still open stay pending
+    until they end. Raises ValueError for a limit below 1.
+    """
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    with unit_of_work(SEALER) as uow:
+        n = uow.session.execute(text("SELECT audit_seal(:n)"), {"n": limit}).scalar_one()
+        uow.commit()
+    return int(n)
+
+
+def seal_all(batch: int = 50_000) -> int:
+    """Seal every row that can be sealed now, batch by batch; returns how many."""
+    total = 0
+    while (n := seal_pending(batch)) > 0:
+        total += n
+        if n < batch:
+            break
+    return total
+
+
+def pending_count(actor: Actor) -> int:
+    """How many audit rows wait to be sealed. Raises PermissionDenied without
+    compliance.manage."""
+    with unit_of_work(actor, read_only=True) as uow:
+        uow.require(COMPLIANCE_MANAGE)
+        return int(uow.session.execute(_PENDING).scalar_one())
+
+
+_PENDING = text("SELECT audit_pending()")
+
+
+def verify_chain(actor: Actor = SEALER, *, seal_first: bool = False) -> ChainReport:
+    """Re-check every sealed audit entry (payload digests, hash links, positions, the head)
+    in one pass and report the first broken link, if any.
+
+    With `seal_first`, seals what can be sealed before checking. Raises PermissionDenied
+    unless `actor` holds compliance.manage (or is a system actor).
+    """
+    if seal_first:
+        with unit_of_work(actor) as uow:
+            uow.require(COMPLIANCE_MANAGE)
+        seal_all()
+    with unit_of_work(actor, read_only=True) as uow:
+        uow.require(COMPLIANCE_MANAGE)
+        row = uow.session.execute(text("SELECT * FROM audit_verify()")).one()
+        pending = int(uow.session.execute(_PENDING).scalar_one())
+    return ChainReport(
+        ok=row.ok,
+        checked=int(row.checked),
+        pending=pending,
+        broken_pos=row.broken_pos,
+        broken_seq=row.broken_seq,
+        broken_id=row.broken_id,
+        broken_at=row.broken_at,
+        problem=row.problem,
+    )
