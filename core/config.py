@@ -37,6 +37,9 @@ class Settings:
     export_dir: Path = PROJECT_ROOT / ".data" / "exports"
     # The background-job worker thread in each dashboard process: "on" or "off".
     worker: str = "on"
+    # Locally generated encryption keys (FASHIONISTAS_KEYS_DIR), used only when no environment
+    # variable or secret holds a key (core/crypto/keys.py); outside git under data_dir.
+    keys_dir: Path = PROJECT_ROOT / ".data" / "keys"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -62,6 +65,7 @@ class Settings:
                 os.environ.get("FASHIONISTAS_EXPORT_DIR") or data_dir / "exports"
             ).resolve(),
             worker=_choice("FASHIONISTAS_WORKER", ("on", "off")),
+            keys_dir=Path(os.environ.get("FASHIONISTAS_KEYS_DIR") or data_dir / "keys").resolve(),
         )
 
 

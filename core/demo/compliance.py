@@ -42,13 +42,14 @@ def plan(world: World) -> None:
 
 
 def tables(world: World) -> Iterator[TableLoad]:
-    """encryption_keys, data_subject_requests, audit_logs (from the order sample)."""
-    yield _keys(world)
+    """data_subject_requests, audit_logs (from the order sample); encryption_keys come
+    first, from key_table."""
     yield _requests(world)
     yield _audit(world)
 
 
-def _keys(world: World) -> TableLoad:
+def key_table(world: World) -> TableLoad:
+    """encryption_keys, written before the profiles and orders whose ciphertext names them."""
     t0 = world.clock.t0
     rows = []
     for key_id, (name, version, reference, active) in zip(

@@ -10,6 +10,7 @@ from psycopg.types.json import Jsonb
 from core.auth import permissions as catalogue
 from core.demo.clock import DAY, HOUR, day_text, ts_or_none, ts_text
 from core.demo.ids import UniqueNames, new_id
+from core.demo.payments import demo_card
 from core.demo.vocab import CITIES, INTERESTS
 from core.demo.world import World
 from core.demo.writer import TableLoad
@@ -237,6 +238,7 @@ def _profiles(world: World) -> TableLoad:
                 ),
                 ts_text(u.created + HOUR),
                 ts_text(max(u.created + HOUR, t0 - rng.randrange(200 * DAY))),
+                *_card_on_file(world, u),
             )
 
     return TableLoad(
@@ -244,8 +246,17 @@ def _profiles(world: World) -> TableLoad:
         (
             "id", "user_id", "first_name", "last_name", "address", "date_of_birth", "bio",
             "social_links", "company", "position", "location", "website", "interests",
-            "preferences", "created_at", "updated_at",
+            "preferences", "created_at", "updated_at", "encrypted_payment_info",
+            "payment_info_key_id",
         ),
         rows(),
         len(chosen),
     )  # fmt: skip
+
+
+def _card_on_file(world: World, u: UserRec) -> tuple[str | None, str | None]:
+    """About one attendee profile in three keeps a card, from the user id's own bits."""
+    bits = int(u.id.replace("-", "")[-16:], 16)
+    if u.user_type != "attendee" or bits % 3:
+        return None, None
+    return demo_card(world, bits >> 2)

@@ -24,6 +24,7 @@ from core.demo.clock import DAY, HOUR, MINUTE, ts_or_none, ts_text
 from core.demo.events import EventRec
 from core.demo.ids import id_from_bits
 from core.demo.money import money, tax_cents
+from core.demo.payments import demo_card
 from core.demo.people import UserRec
 from core.demo.tickets import CodeRec, TicketTypeRec
 from core.demo.vocab import CITIES, USER_AGENTS
@@ -35,6 +36,8 @@ HOLDING = ("completed", "pending")
 # Draws below pick by cumulative percentages with bisect: random.choices costs more than
 # everything else an order needs.
 METHOD_NAMES = ("online", "card_terminal", "cash", "complimentary")
+# Orders paid by card keep the card's brand, last four digits and expiry, encrypted.
+CARD_METHODS = ("online", "card_terminal")
 METHOD_CUM = (72.0, 90.0, 98.5)
 ITEM_COUNTS = (1, 2, 3)
 ITEM_COUNT_CUM = (48.0, 88.0)
@@ -444,6 +447,7 @@ def _orders(world: World, total: int) -> TableLoad:
                     ts_or_none(expires),
                     ts_text(ts),
                     ts_text(refunded or cancelled or completed or ts),
+                    *(demo_card(world, aux) if s.method in CARD_METHODS else (None, None)),
                 )
 
     return TableLoad(
@@ -454,6 +458,7 @@ def _orders(world: World, total: int) -> TableLoad:
             "idempotency_key", "billing_email", "billing_name", "billing_phone",
             "billing_address", "notes", "ip_address", "user_agent", "completed_at",
             "cancelled_at", "refunded_at", "expiration_time", "created_at", "updated_at",
+            "encrypted_payment_details", "payment_details_key_id",
         ),
         rows(),
         total,

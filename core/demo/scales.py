@@ -190,6 +190,7 @@ def expected_counts(name: str) -> dict[str, tuple[int, int]]:
         venues,
     )
     from core.demo.vocab import SPONSOR_BENEFITS
+    from core.retention import categories as retention_categories
 
     s = get_scale(name)
     users = s.total_users
@@ -265,7 +266,9 @@ def expected_counts(name: str) -> dict[str, tuple[int, int]]:
         "rest_api_endpoints": len(system.ENDPOINTS),
         "domain_events": s.domain_events,
         "background_jobs": s.background_jobs,
-        "system_configurations": len(system.SETTINGS) + system.DEMO_SETTINGS,
+        "system_configurations": len(system.SETTINGS)
+        + system.DEMO_SETTINGS
+        + len(retention_categories.CATEGORIES),
         "pages": pages,
         "content_blocks": sum(len(p[4]) for p in cms.PAGES)
         + (pages - len(cms.PAGES)) * len(cms.CITY_BLOCKS),

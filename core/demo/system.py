@@ -103,6 +103,7 @@ def tables(world: World) -> Iterator[TableLoad]:
     yield _domain_events(world)
     yield _jobs(world)
     yield _settings(world)
+    yield _retention_settings(world)
 
 
 def _api(world: World) -> Iterator[TableLoad]:
@@ -420,4 +421,24 @@ def _settings(world: World) -> TableLoad:
              category not in ("partitions", "demo"), rng.choice(admins).id, updated, updated)
             for category, key, value, value_type, description in settings(world)
         ],
+    )  # fmt: skip
+
+
+def _retention_settings(world: World) -> TableLoad:
+    """The retention periods migration 0007 seeded (same ids): merged, so they stay."""
+    from core.retention.categories import CATEGORIES, SETTINGS_CATEGORY, setting_id
+
+    updated = ts_text(world.clock.t0 - 20 * DAY)
+    return TableLoad(
+        "system_configurations",
+        (
+            "id", "category", "key", "value", "value_type", "description", "is_hot_reloadable",
+            "created_at", "updated_at",
+        ),
+        [
+            (str(setting_id(c.key)), SETTINGS_CATEGORY, c.key, Jsonb(c.default_period),
+             "duration", c.label, True, updated, updated)
+            for c in CATEGORIES
+        ],
+        merge=True,
     )  # fmt: skip
