@@ -1,4 +1,5 @@
-"""Command line: `python -m core migrate | demo --scale small|large | partitions | check`."""
+"""Command line: `python -m core migrate | demo --scale small|large | partitions | check |
+worker [--once]`."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="load demo data into an empty database")
     demo.add_argument("--scale", choices=("small", "large"), default="small")
     demo.add_argument("--seed", type=int, default=20261121)
+    worker = sub.add_parser("worker", help="run background jobs and periodic tasks")
+    worker.add_argument("--once", action="store_true", help="run due jobs, then exit")
+    worker.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
@@ -24,6 +28,21 @@ def main(argv: list[str] | None = None) -> int:
 
     from core.db import get_owner_engine
     from core.migrate import check, upgrade
+
+    if args.command == "worker":
+        # Jobs act as the people who queued them: the app role, under row-level security.
+        from core.jobs import Worker
+
+        runner = Worker(poll_seconds=args.poll)
+        if args.once:
+            runner.run_periodic()
+            print(f"ran {runner.run_until_idle()} jobs")
+        else:
+            try:
+                runner.run_forever()
+            except KeyboardInterrupt:
+                runner.stop()
+        return 0
 
     # Schema, partitions and demo data are the owner's business, never the app role's.
     engine = get_owner_engine()

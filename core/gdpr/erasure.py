@@ -1,0 +1,269 @@
+"""Erasure: anonymize the person everywhere, prove it with a scan, all in one transaction.
+
+Based on the request's own export: refused when there is none, or when the person's data
+changed since (the fingerprint differs). Then, in one unit of work as the admin:
+
+1. the account, profile, roles, orders' billing details, order items' and refunds' free
+   text, designer and model profiles, sponsor and venue contact fields, their webhooks and
+   API keys (SECURITY DEFINER), engagement (deleted), segment membership (deleted),
+   promo-code usage (unlinked), and every data-subject request about them are anonymized;
+   order numbers, amounts, dates and tax stay, as finance law requires;
+2. job, webhook-delivery and domain-event payloads have the person's terms overwritten;
+3. the request is completed with counts per table (no personal data);
+4. `audit_redact` runs last, since every step above wrote audit rows with old values;
+5. `gdpr_scan` searches every text and JSON column of every table for the person's emails,
+   names and phone numbers: any hit rolls everything back and names table and column.
+
+After the commit the person's export bundles are deleted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from core.auth.permissions import COMPLIANCE_MANAGE
+from core.db import Actor, unit_of_work
+from core.errors import Conflict
+from core.gdpr.discovery import ERASED_DOMAIN, ERASED_NAME, Terms, discover, subject_of_request
+from core.gdpr.export import export_dir
+from core.gdpr.requests import check_move, load_request, set_status
+from core.gdpr.scan import ScanHit, scan
+
+_RE = "gdpr_pattern(CAST(:terms AS text[]))"
+
+
+def _scrub(column: str, *, json: bool = False) -> str:
+    """SQL that overwrites the terms in `column` (text, or jsonb through its text)."""
+    if json:
+        return (
+            f"CASE WHEN {column}::text ~* {_RE} THEN"
+            f" regexp_replace({column}::text, {_RE}, '[erased]', 'gi')::jsonb ELSE {column} END"
+        )
+    return f"regexp_replace({column}, {_RE}, '[erased]', 'gi')"
+
+
+def _where_any(*columns: str) -> str:
+    return " OR ".join(f"{c}::text ~* {_RE}" for c in columns)
+
+
+@dataclass(frozen=True)
+class ErasureResult:
+    """Rows changed per table, audit entries redacted, export files deleted."""
+
+    counts: dict[str, int]
+    audit_redacted: int
+    files_deleted: int
+
+
+class ErasureRefused(Conflict):
+    """The erasure cannot run (no export, data changed since, or the scan found traces)."""
+
+    code = "erasure_refused"
+
+
+def _anonymize(session: Session, user_id: uuid.UUID | None, emails: list[str], terms: Terms):
+    counts: dict[str, int] = {}
+    erased_email = f"erased-{user_id or uuid.uuid4()}@{ERASED_DOMAIN}"
+    p = {
+        "u": user_id,
+        "emails": emails,
+        "terms": terms.redacted,
+        "erased": erased_email,
+        "name": ERASED_NAME,
+    }
+
+    def run(table: str, sql: str) -> None:
+        counts[table] = counts.get(table, 0) + session.execute(text(sql), p).rowcount
+
+    orders = (
+        "SELECT id FROM orders WHERE user_id = CAST(:u AS uuid)"
+        " OR lower(billing_email) = ANY(CAST(:emails AS text[]))"
+    )
+    run(
+        "order_items",
+        f"UPDATE order_items SET metadata = {_scrub('metadata', json=True)}"
+        f" WHERE order_id IN ({orders}) AND ({_where_any('metadata')})",
+    )
+    run(
+        "order_refunds",
+        f"UPDATE order_refunds SET reason = {_scrub('reason')}"
+        f" WHERE order_id IN ({orders}) AND ({_where_any('reason')})",
+    )
+    run(
+        "orders",
+        "UPDATE orders SET billing_email = :erased, billing_name = :name, billing_phone = NULL,"
+        f" billing_address = NULL, notes = {_scrub('notes')}, ip_address = NULL,"
+        f" user_agent = NULL, metadata = {_scrub('metadata', json=True)},"
+        " encrypted_payment_details = NULL, payment_details_key_id = NULL,"
+        f" is_anonymized = true WHERE id IN ({orders})",
+    )
+    if user_id is not None:
+        run("user_engagement", "DELETE FROM user_engagement WHERE user_id = CAST(:u AS uuid)")
+        run("segment_members", "DELETE FROM segment_members WHERE user_id = CAST(:u AS uuid)")
+        run(
+            "promotional_code_usage",
+            "UPDATE promotional_code_usage SET user_id = NULL WHERE user_id = CAST(:u AS uuid)",
+        )
+        run(
+            "user_profiles",
+            "UPDATE user_profiles SET first_name = NULL, last_name = NULL, address = NULL,"
+            " date_of_birth = NULL, bio = NULL, company = NULL, position = NULL,"
+            " location = NULL, website = NULL, interests = NULL, social_links = '{}',"
+            " preferences = '{}', notification_settings = '{}', encrypted_payment_info = NULL,"
+            " payment_info_key_id = NULL WHERE user_id = CAST(:u AS uuid)",
+        )
+        run("user_roles", "DELETE FROM user_roles WHERE user_id = CAST(:u AS uuid)")
+        run(
+            "models",
+            "UPDATE models SET name = 'Erased model', slug = '', measurements = NULL, bio = NULL,"
+            " height = NULL, profile_image_url = NULL, portfolio_url = NULL,"
+            " social_media = '{}', status = 'inactive',"
+            f" metadata = {_scrub('metadata', json=True)} WHERE user_id = CAST(:u AS uuid)",
+        )
+        owned = session.execute(
+            text("SELECT webhooks, api_keys FROM gdpr_erase_owned(CAST(:u AS uuid))"), p
+        ).one()
+        counts["webhooks"], counts["api_keys"] = owned
+    run(
+        "designers",
+        "UPDATE designers SET name = 'Erased designer', slug = '', bio = NULL,"
+        " contact_email = NULL, contact_phone = NULL, profile_image_url = NULL,"
+        " cover_image_url = NULL, website_url = NULL, social_media = '{}', location = NULL,"
+        f" metadata = {_scrub('metadata', json=True)},"
+        f" press_mentions = {_scrub('press_mentions', json=True)}, status = 'inactive'"
+        " WHERE user_id = CAST(:u AS uuid) OR lower(contact_email) = ANY(CAST(:emails AS text[]))",
+    )
+    run(
+        "sponsors",
+        "UPDATE sponsors SET contact_name = NULL, contact_email = NULL, contact_phone = NULL"
+        " WHERE user_id = CAST(:u AS uuid) OR lower(contact_email) = ANY(CAST(:emails AS text[]))",
+    )
+    run(
+        "venues",
+        "UPDATE venues SET contact_name = NULL, contact_email = NULL, contact_phone = NULL"
+        " WHERE lower(contact_email) = ANY(CAST(:emails AS text[]))",
+    )
+    run(
+        "email_campaigns",
+        f"UPDATE email_campaigns SET sender_email = {_scrub('sender_email')},"
+        f" sender_name = {_scrub('sender_name')}"
+        f" WHERE {_where_any('sender_email', 'sender_name')}",
+    )
+    run(
+        "webhook_delivery_logs",
+        f"UPDATE webhook_delivery_logs SET payload = {_scrub('payload', json=True)},"
+        f" response_body = {_scrub('response_body')}, error_message = {_scrub('error_message')}"
+        f" WHERE {_where_any('payload', 'response_body', 'error_message')}",
+    )
+    run(
+        "domain_events",
+        f"UPDATE domain_events SET event_data = {_scrub('event_data', json=True)},"
+        f" metadata = {_scrub('metadata', json=True)}, error = {_scrub('error')}"
+        f" WHERE {_where_any('event_data', 'metadata', 'error')}",
+    )
+    run(
+        "background_jobs",
+        f"UPDATE background_jobs SET payload = {_scrub('payload', json=True)},"
+        f" result = {_scrub('result', json=True)}, error = {_scrub('error')},"
+        f" progress_message = {_scrub('progress_message')}"
+        f" WHERE {_where_any('payload', 'result', 'error', 'progress_message')}",
+    )
+    run(
+        "data_subject_requests",
+        "UPDATE data_subject_requests SET subject_email = :erased,"
+        f" notes = {_scrub('notes')}, rejection_reason = {_scrub('rejection_reason')},"
+        f" request_details = {_scrub('request_details', json=True)}, export_file = NULL"
+        " WHERE user_id = CAST(:u AS uuid) OR lower(subject_email) = ANY(CAST(:emails AS text[]))",
+    )
+    if user_id is not None:
+        run(
+            "users",
+            "UPDATE users SET email = :erased, full_name = :name, phone_number = NULL,"
+            " profile_image_url = NULL, password_hash = NULL, reset_token = NULL,"
+            " reset_token_expires_at = NULL, status = 'inactive', email_verified = false,"
+            " phone_verified = false, is_anonymized = true WHERE id = CAST(:u AS uuid)",
+        )
+    return {k: v for k, v in counts.items() if v}
+
+
+def erase(actor: Actor, request_id: uuid.UUID) -> ErasureResult:
+    """Erase the person of an erasure request being processed, and complete the request.
+
+    Raises ErasureRefused (a Conflict) when the request has no export, when the person's
+    data changed since that export, or when the verification scan still finds their email,
+    name or phone somewhere (naming the table and column; nothing is changed then);
+    Conflict when the request is not an erasure being processed.
+    """
+    with unit_of_work(actor) as uow:
+        uow.require(COMPLIANCE_MANAGE)
+        s = uow.session
+        request = load_request(s, request_id, lock=True)
+        if request.summary.request_type != "erasure":
+            raise Conflict("Only an erasure request erases data.")
+        check_move(request, "completed")
+        if not request.export_fingerprint or request.exported_at is None:
+            raise ErasureRefused(
+                "Export the person's data first: the erasure is based on that export."
+            )
+        subject = subject_of_request(s, request_id)
+        found = discover(s, subject)
+        if found.fingerprint != request.export_fingerprint:
+            raise ErasureRefused(
+                "The person's data changed after the export of"
+                f" {request.exported_at:%Y-%m-%d %H:%M} UTC; export again and review it"
+                " before erasing."
+            )
+        terms = found.terms()
+        files = _export_files(s, subject.user_id, list(subject.emails))
+        counts = _anonymize(s, subject.user_id, list(terms.emails), terms)
+        set_status(s, actor, request, "completed", outcome={"erased": counts})
+        redacted = s.execute(
+            text("SELECT audit_redact(CAST(:t AS text[]))"), {"t": terms.redacted}
+        ).scalar_one()
+        hits = scan(s, terms.scanned)
+        if hits:
+            raise ErasureRefused(_hits_message(hits))
+        s.execute(
+            text(
+                "UPDATE data_subject_requests SET outcome = outcome || CAST(:o AS jsonb)"
+                " WHERE id = :id"
+            ),
+            {"o": f'{{"audit_redacted": {int(redacted)}}}', "id": request_id},
+        )
+        uow.commit()
+    deleted = 0
+    for name in files:
+        path = export_dir() / name
+        if path.is_file():
+            path.unlink()
+            deleted += 1
+    return ErasureResult(counts=counts, audit_redacted=int(redacted), files_deleted=deleted)
+
+
+def _export_files(session: Session, user_id: uuid.UUID | None, emails: list[str]) -> list[str]:
+    rows = session.execute(
+        text(
+            "SELECT export_file FROM data_subject_requests WHERE export_file IS NOT NULL"
+            " AND (user_id = CAST(:u AS uuid) OR lower(subject_email) = ANY(CAST(:e AS text[])))"
+        ),
+        {"u": user_id, "e": emails},
+    ).scalars()
+    return [r for r in rows if "/" not in r and "\\" not in r]
+
+
+def _hits_message(hits: list[ScanHit]) -> str:
+    where = ", ".join(f"{h.table}.{h.column} ({h.rows} rows)" for h in hits[:10])
+    return (
+        "Erasure stopped and nothing was changed: the verification scan still finds the"
+        f" person's email, name or phone in {where}. Anonymize those records (or, for a name"
+        " shared with someone else, note it on the request) and try again."
+    )
+
+
+def describe(result: ErasureResult) -> dict[str, Any]:
+    return {"tables": result.counts, "audit_redacted": result.audit_redacted}
