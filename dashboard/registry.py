@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from core.auth.permissions import (
     ACCOUNT_MANAGE,
+    ANALYTICS_VIEW,
     BOX_OFFICE_SELL,
     EVENTS_MANAGE,
     OVERVIEW_VIEW,
@@ -87,6 +88,22 @@ PAGES: tuple[PageSpec, ...] = (
     ),
     PageSpec(
         "attendees.py", "Attendees", ":material/groups:", "Events", BOX_OFFICE_SELL, "attendees"
+    ),
+    PageSpec(
+        "sponsor_roi.py",
+        "Sponsor ROI",
+        ":material/monitoring:",
+        "Marketing",
+        ANALYTICS_VIEW,
+        "sponsor_roi",
+    ),
+    PageSpec(
+        "campaign_analytics.py",
+        "Campaign analytics",
+        ":material/insights:",
+        "Marketing",
+        ANALYTICS_VIEW,
+        "campaign_analytics",
     ),
     PageSpec(
         "users.py",

@@ -14,6 +14,7 @@ BOX_OFFICE_SELL = "box_office.sell"
 ORDERS_REFUND = "orders.refund"
 ANALYTICS_VIEW = "analytics.view"
 SPONSORS_MANAGE = "sponsors.manage"
+CAMPAIGNS_MANAGE = "campaigns.manage"
 SHOWCASE_VIEW = "showcase.view"
 SHOWCASE_MANAGE = "showcase.manage"
 SPONSOR_PORTAL_VIEW = "sponsor_portal.view"
@@ -39,6 +40,11 @@ PERMISSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     ORDERS_REFUND: ("Refund and cancel orders.", ("admin", "organizer")),
     ANALYTICS_VIEW: ("Read campaign and sales analytics.", ("admin", "marketing")),
     SPONSORS_MANAGE: ("Manage sponsors and sponsorships.", ("admin", "marketing")),
+    # Seeded by migration 0008.
+    CAMPAIGNS_MANAGE: (
+        "Manage campaigns, e-mails, social posts, promo codes and segments.",
+        ("admin", "marketing"),
+    ),
     SHOWCASE_VIEW: ("See designers, collections and runway shows.", ALL_ROLES),
     SHOWCASE_MANAGE: ("Manage designers' collections and shows.", ("admin", "designer")),
     SPONSOR_PORTAL_VIEW: ("See the sponsor portal.", ("admin", "sponsor")),

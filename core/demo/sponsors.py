@@ -191,12 +191,34 @@ def _tiers(world: World) -> Iterator[TableLoad]:
         "tier_benefits",
         ("tier_id", "benefit_id", "quantity", "details", "created_at"),
         [
-            (tier_ids[i], benefit_ids[b], max(1, (len(TIERS) - i) * (2 if b in (1, 5) else 1)),
-             None, created)
+            (tier_ids[i], benefit_ids[b], _tier_quantity(i, b), None, created)
             for i, (*_, n) in enumerate(TIERS)
             for b in range(n)
         ],
     )  # fmt: skip
+
+
+def _tier_quantity(tier: int, benefit: int) -> int:
+    return max(1, (len(TIERS) - tier) * (2 if benefit in (1, 5) else 1))
+
+
+def _delivered(s: SponsorshipRec, tier_ids: list[str], world: World, over: bool) -> dict:
+    """Benefits delivered so far ({benefit id: quantity}), derived from the sponsorship's id
+    rather than the random stream, so every other demo row stays as it was: past events got
+    everything their tier promised except about one in five short of one item; running
+    ones half of the first half of their benefits."""
+    if s.tier is None:
+        return {}
+    benefit_ids = world.extras["benefit_ids"]
+    promised = {b: _tier_quantity(s.tier, b) for b in range(TIERS[s.tier][3])}
+    if over:
+        delivered = dict(promised)
+        if int(s.id[:2], 16) % 5 == 0:
+            short = int(s.id[2:4], 16) % len(promised)
+            delivered[short] -= 1
+    else:
+        delivered = {b: q // 2 for b, q in promised.items() if b < len(promised) // 2}
+    return {benefit_ids[b]: q for b, q in delivered.items() if q > 0}
 
 
 def _sponsorships(world: World) -> Iterator[TableLoad]:
@@ -228,7 +250,12 @@ def _sponsorships(world: World) -> Iterator[TableLoad]:
                 payment,
                 f"https://docs.fashionistas.example/contracts/{s.id[:8]}.pdf",
                 None,
-                Jsonb({"tier": TIERS[s.tier][0] if s.tier is not None else "custom"}),
+                Jsonb(
+                    {
+                        "tier": TIERS[s.tier][0] if s.tier is not None else "custom",
+                        "delivered": _delivered(s, tier_ids, world, e.end < clock.t0),
+                    }
+                ),
                 s.tier == 0,
                 order[e.id],
                 created,

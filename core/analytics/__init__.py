@@ -1,0 +1,1 @@
+"""Read services for the marketing and sponsor dashboards: SQL aggregates, no writes."""

@@ -1,0 +1,355 @@
+"""Campaign analytics over a date range: per campaign and channel (impressions, clicks,
+conversions, revenue, cost, CTR, conversion rate, ROI, ROAS), trends, budget burn against
+plan, the e-mail funnel, social engagement by platform, and what promo codes sold."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.analytics.campaigns import (
+    CampaignFilter,
+    get_campaign_dashboard,
+    list_campaign_options,
+)
+from core.analytics.metrics import CampaignFigures
+from core.analytics.rollups import refresh_rollups
+from core.analytics.window import DateWindow
+from core.models.marketing import CAMPAIGN_STATUSES
+from dashboard import session
+from dashboard.charts import money, percent, rate, show_chart, times
+from dashboard.runtime import show_error
+
+# Shared with the sponsor ROI page: one date range for the marketing dashboards.
+WINDOW = "analytics_window"
+FLASH = "campaign_analytics.flash"
+TOP = 15
+METRICS = {
+    "Impressions": "impressions",
+    "Clicks": "clicks",
+    "Conversions": "conversions",
+    "Revenue": "revenue",
+    "Cost": "cost",
+}
+
+session.signed_in()
+st.title("Campaign analytics")
+st.caption(
+    "Campaign results by channel. ROI is revenue ÷ cost; ROAS is the revenue of the paid"
+    " placements ÷ their cost; a ratio with nothing to divide by shows —."
+)
+flash = st.session_state.pop(FLASH, None)
+if flash:
+    st.success(flash, icon=":material/check_circle:")
+
+actor = session.actor()
+try:
+    options = list_campaign_options(actor)
+except Exception as exc:
+    show_error(exc)
+    st.stop()
+
+today = datetime.now(UTC).date()
+row1 = st.columns([2, 3, 3])
+picked = row1[0].date_input(
+    "Dates",
+    value=(today - timedelta(days=90), today),
+    max_value=today,
+    key=WINDOW,
+    persist_state="session",
+)
+event_names = {str(e): title for e, title in options.events}
+events = row1[1].multiselect(
+    "Events (none: all)",
+    tuple(event_names),
+    format_func=event_names.get,
+    key="campaign_analytics_events",
+    persist_state="session",
+)
+chosen_events = set(events)
+# Campaigns are offered for the chosen events only, so the list stays short.
+campaign_names = {
+    str(c.campaign_id): f"{c.name} · {c.status}"
+    for c in options.campaigns
+    if not chosen_events or str(c.event_id) in chosen_events
+}
+campaigns = row1[2].multiselect(
+    "Campaigns (none: all)",
+    tuple(campaign_names),
+    format_func=campaign_names.get,
+    key="campaign_analytics_campaigns",
+    persist_state="session",
+)
+row2 = st.columns([3, 3])
+channels = row2[0].multiselect(
+    "Channels (none: all)",
+    options.channels,
+    key="campaign_analytics_channels",
+    persist_state="session",
+)
+statuses = row2[1].multiselect(
+    "Campaign status (none: all)",
+    CAMPAIGN_STATUSES,
+    key="campaign_analytics_statuses",
+    persist_state="session",
+)
+if not isinstance(picked, tuple) or len(picked) != 2:
+    st.info("Choose the last day of the range too.")
+    st.stop()
+try:
+    window = DateWindow(picked[0], picked[1])
+    board = get_campaign_dashboard(
+        actor,
+        CampaignFilter(
+            window,
+            event_ids=tuple(uuid.UUID(e) for e in events if e in event_names),
+            campaign_ids=tuple(uuid.UUID(c) for c in campaigns if c in campaign_names),
+            channels=tuple(c for c in channels if c in options.channels),
+            statuses=tuple(statuses),
+        ),
+    )
+except Exception as exc:
+    show_error(exc)
+    st.stop()
+
+status = st.columns([5, 1])
+if board.rollups_refreshed_at is None:
+    status[0].caption(
+        "Monthly rollups have never been refreshed: every figure is summed from the daily"
+        " rows. Refresh them to speed up long ranges."
+    )
+else:
+    status[0].caption(
+        f"Rollups last refreshed {board.rollups_refreshed_at:%Y-%m-%d %H:%M} UTC"
+        + (
+            "; whole months before then come from them, the rest from the daily rows."
+            if board.used_rollups
+            else "; this range is read from the daily rows."
+        )
+    )
+if status[1].button("Refresh rollups", key="campaign_analytics_refresh", icon=":material/refresh:"):
+    with st.spinner("Refreshing the monthly rollups…"):
+        try:
+            at = refresh_rollups(actor)
+        except Exception as exc:
+            show_error(exc)
+        else:
+            st.session_state[FLASH] = f"Rollups refreshed at {at:%H:%M:%S} UTC."
+            st.rerun()
+
+if not board.campaigns:
+    st.info(
+        "No campaign analytics in this range. Widen the dates or clear the filters; new"
+        " campaigns are set up on the Campaigns page."
+    )
+    st.stop()
+
+t = board.totals
+kpis = st.columns(9)
+kpis[0].metric("Impressions", f"{t.impressions:,}")
+kpis[1].metric("Clicks", f"{t.clicks:,}")
+kpis[2].metric("Conversions", f"{t.conversions:,}")
+kpis[3].metric("Revenue", money(t.revenue))
+kpis[4].metric("Cost", money(t.cost))
+kpis[5].metric("CTR", percent(t.ctr))
+kpis[6].metric("Conversion rate", percent(t.conversion_rate))
+kpis[7].metric("ROI", times(t.roi))
+kpis[8].metric("ROAS", times(t.roas))
+
+
+def _columns(figures: list[CampaignFigures]) -> dict[str, list]:
+    return {
+        "Impressions": [f.impressions for f in figures],
+        "Clicks": [f.clicks for f in figures],
+        "Conversions": [f.conversions for f in figures],
+        "Revenue": [float(f.revenue) for f in figures],
+        "Cost": [float(f.cost) for f in figures],
+        "CTR": [rate(f.ctr) for f in figures],
+        "Conversion rate": [rate(f.conversion_rate) for f in figures],
+        "ROI": [rate(f.roi) for f in figures],
+        "ROAS": [rate(f.roas) for f in figures],
+    }
+
+
+st.subheader("Campaigns")
+per_campaign = pd.DataFrame(
+    {
+        "Campaign": [c.name for c in board.campaigns],
+        "Status": [c.status for c in board.campaigns],
+        "Event": [c.event_title or "" for c in board.campaigns],
+        "Budget": [None if c.budget is None else float(c.budget) for c in board.campaigns],
+        **_columns([c.figures for c in board.campaigns]),
+        "Tickets via promo codes": [c.tickets for c in board.campaigns],
+        "Ticket revenue via promo codes": [float(c.ticket_revenue) for c in board.campaigns],
+    }
+)
+show_chart(
+    px.bar(
+        per_campaign.head(TOP).iloc[::-1],
+        x=["Revenue", "Cost"],
+        y="Campaign",
+        orientation="h",
+        barmode="group",
+        title=f"Top {min(TOP, len(per_campaign))} campaigns by revenue",
+    ),
+    per_campaign,
+    "campaigns",
+    key="campaign_analytics_campaigns_chart",
+)
+
+st.subheader("Channels")
+per_channel = pd.DataFrame(
+    {
+        "Channel": [c.channel for c in board.channels],
+        **_columns([c.figures for c in board.channels]),
+    }
+)
+show_chart(
+    px.bar(
+        per_channel,
+        x="Channel",
+        y=["Revenue", "Cost"],
+        barmode="group",
+        hover_data=["CTR", "ROI", "ROAS"],
+    ),
+    per_channel,
+    "channels",
+    key="campaign_analytics_channels_chart",
+)
+
+st.subheader("Trends")
+metric = st.segmented_control(
+    "Measure",
+    tuple(METRICS),
+    default="Revenue",
+    key="campaign_analytics_metric",
+    persist_state="session",
+)
+trend = pd.DataFrame(
+    {
+        "Period": [p.period for p in board.trend],
+        "Channel": [p.channel for p in board.trend],
+        **{
+            label: [float(getattr(p.figures, name)) for p in board.trend]
+            for label, name in METRICS.items()
+        },
+    }
+)
+show_chart(
+    px.area(trend, x="Period", y=metric or "Revenue", color="Channel", title=f"By {board.grain}"),
+    trend,
+    "campaign-trend",
+    key="campaign_analytics_trend",
+)
+
+st.subheader("Budget burn against plan")
+burn = pd.DataFrame(
+    {
+        "Period": [b.period for b in board.burn],
+        "Spent": [float(b.spent) for b in board.burn],
+        "Planned": [float(b.planned) for b in board.burn],
+    }
+)
+burn_chart = go.Figure()
+burn_chart.add_scatter(x=burn["Period"], y=burn["Spent"], name="Spent", mode="lines+markers")
+burn_chart.add_scatter(x=burn["Period"], y=burn["Planned"], name="Planned", line={"dash": "dash"})
+burn_chart.update_layout(
+    title=f"Cumulative cost from {window.start:%Y-%m-%d}; budgets {money(board.budget)}",
+    yaxis_title="Cost",
+)
+show_chart(burn_chart, burn, "budget-burn", key="campaign_analytics_burn")
+st.caption("Planned: each campaign's budget spread evenly over its days, counted in the range.")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("E-mail funnel")
+    e = board.email_totals
+    funnel = pd.DataFrame(
+        {
+            "Step": ["Sends", "Opens", "Clicks", "Bounces", "Unsubscribes", "Complaints"],
+            "Count": [e.sends, e.opens, e.clicks, e.bounces, e.unsubscribes, e.complaints],
+        }
+    )
+    show_chart(
+        go.Figure(go.Funnel(y=funnel["Step"][:3], x=funnel["Count"][:3])).update_layout(
+            title=f"Open rate {percent(e.open_rate)}, click rate {percent(e.click_rate)},"
+            f" bounces {percent(e.bounce_rate)}, unsubscribes {percent(e.unsubscribe_rate)}"
+        ),
+        pd.DataFrame(
+            {
+                "E-mail": [m.subject for m in board.emails],
+                "Campaign": [m.campaign for m in board.emails],
+                "Sends": [m.figures.sends for m in board.emails],
+                "Opens": [m.figures.opens for m in board.emails],
+                "Clicks": [m.figures.clicks for m in board.emails],
+                "Bounces": [m.figures.bounces for m in board.emails],
+                "Unsubscribes": [m.figures.unsubscribes for m in board.emails],
+                "Complaints": [m.figures.complaints for m in board.emails],
+                "Open rate": [rate(m.figures.open_rate) for m in board.emails],
+                "Click-to-open": [rate(m.figures.click_to_open_rate) for m in board.emails],
+            }
+        ),
+        "email-funnel",
+        key="campaign_analytics_email",
+    )
+with right:
+    st.subheader("Social engagement by platform")
+    social = pd.DataFrame(
+        {
+            "Platform": [p.platform for p in board.platforms],
+            "Posts": [p.figures.posts for p in board.platforms],
+            "Impressions": [p.figures.impressions for p in board.platforms],
+            "Reach": [p.figures.reach for p in board.platforms],
+            "Engagement": [p.figures.engagement for p in board.platforms],
+            "Likes": [p.figures.likes for p in board.platforms],
+            "Comments": [p.figures.comments for p in board.platforms],
+            "Shares": [p.figures.shares for p in board.platforms],
+            "Saves": [p.figures.saves for p in board.platforms],
+            "Clicks": [p.figures.clicks for p in board.platforms],
+            "Engagement rate": [rate(p.figures.engagement_rate) for p in board.platforms],
+        }
+    )
+    show_chart(
+        px.bar(social, x="Platform", y=["Likes", "Comments", "Shares", "Saves"]),
+        social,
+        "social-engagement",
+        key="campaign_analytics_social",
+    )
+
+st.subheader("Promo-code effect")
+promos = pd.DataFrame(
+    {
+        "Code": [p.code for p in board.promos],
+        "Campaign": [p.campaign or "" for p in board.promos],
+        "Uses": [p.figures.uses for p in board.promos],
+        "Unique buyers": [p.figures.unique_buyers for p in board.promos],
+        "Tickets": [p.figures.tickets for p in board.promos],
+        "Discount given": [float(p.figures.discount_given) for p in board.promos],
+        "Order value": [float(p.figures.order_value) for p in board.promos],
+        "Average order": [rate(p.figures.average_order_value) for p in board.promos],
+    }
+)
+if promos.empty:
+    st.caption("No order in this range used a promo code of these campaigns.")
+else:
+    show_chart(
+        px.bar(
+            promos.head(TOP),
+            x="Code",
+            y=["Order value", "Discount given"],
+            barmode="group",
+            hover_data=["Uses", "Unique buyers", "Tickets"],
+        ),
+        promos,
+        "promo-codes",
+        key="campaign_analytics_promos",
+    )
+st.caption(
+    f"{window.days} days, {window.start:%Y-%m-%d} to {window.end:%Y-%m-%d}. Promo-code figures"
+    " count live orders placed in the range; refunded items are left out."
+)

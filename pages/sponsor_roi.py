@@ -1,0 +1,250 @@
+"""Sponsor ROI: impressions, clicks, leads, conversions, CTR, cost per lead and ROI per
+sponsor and per event over a date range; ranking, time series, revenue by tier and the
+benefits promised against those delivered."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from core.analytics.metrics import SponsorFigures
+from core.analytics.rollups import refresh_rollups
+from core.analytics.sponsors import SponsorFilter, get_sponsor_dashboard, list_sponsor_options
+from core.analytics.window import DateWindow
+from dashboard import session
+from dashboard.charts import money, percent, rate, show_chart, times
+from dashboard.runtime import show_error
+
+# Shared with the campaign analytics page: one date range for the marketing dashboards.
+WINDOW = "analytics_window"
+FLASH = "sponsor_roi.flash"
+TOP = 15
+METRICS = {
+    "Impressions": "impressions",
+    "Clicks": "clicks",
+    "Leads": "leads",
+    "Conversions": "conversions",
+    "Cost": "cost",
+    "Revenue": "revenue",
+}
+
+session.signed_in()
+st.title("Sponsor ROI")
+st.caption(
+    "What each sponsorship delivered: exposure, leads and conversions against its cost."
+    " ROI is revenue ÷ cost; a ratio with nothing to divide by shows —."
+)
+flash = st.session_state.pop(FLASH, None)
+if flash:
+    st.success(flash, icon=":material/check_circle:")
+
+actor = session.actor()
+try:
+    options = list_sponsor_options(actor)
+except Exception as exc:
+    show_error(exc)
+    st.stop()
+
+today = datetime.now(UTC).date()
+top = st.columns([2, 3, 3])
+picked = top[0].date_input(
+    "Dates",
+    value=(today - timedelta(days=90), today),
+    max_value=today,
+    key=WINDOW,
+    persist_state="session",
+)
+event_names = {str(e): f"{title} · {start:%Y-%m-%d}" for e, title, start in options.events}
+sponsor_names = {str(s): name for s, name in options.sponsors}
+events = top[1].multiselect(
+    "Events (none: all, with sponsor-wide figures)",
+    tuple(event_names),
+    format_func=event_names.get,
+    key="sponsor_roi_events",
+    persist_state="session",
+)
+sponsors = top[2].multiselect(
+    "Sponsors (none: all)",
+    tuple(sponsor_names),
+    format_func=sponsor_names.get,
+    key="sponsor_roi_sponsors",
+    persist_state="session",
+)
+if not isinstance(picked, tuple) or len(picked) != 2:
+    st.info("Choose the last day of the range too.")
+    st.stop()
+try:
+    window = DateWindow(picked[0], picked[1])
+    board = get_sponsor_dashboard(
+        actor,
+        SponsorFilter(
+            window,
+            tuple(uuid.UUID(e) for e in events if e in event_names),
+            tuple(uuid.UUID(s) for s in sponsors if s in sponsor_names),
+        ),
+    )
+except Exception as exc:
+    show_error(exc)
+    st.stop()
+
+status = st.columns([5, 1])
+if board.rollups_refreshed_at is None:
+    status[0].caption(
+        "Monthly rollups have never been refreshed: every figure is summed from the daily"
+        " rows. Refresh them to speed up long ranges."
+    )
+else:
+    status[0].caption(
+        f"Rollups last refreshed {board.rollups_refreshed_at:%Y-%m-%d %H:%M} UTC"
+        + (
+            "; whole months before then come from them, the rest from the daily rows."
+            if board.used_rollups
+            else "; this range is read from the daily rows."
+        )
+    )
+if status[1].button("Refresh rollups", key="sponsor_roi_refresh", icon=":material/refresh:"):
+    with st.spinner("Refreshing the monthly rollups…"):
+        try:
+            at = refresh_rollups(actor)
+        except Exception as exc:
+            show_error(exc)
+        else:
+            st.session_state[FLASH] = f"Rollups refreshed at {at:%H:%M:%S} UTC."
+            st.rerun()
+
+if not board.sponsors:
+    st.info(
+        "No sponsor analytics in this range. Widen the dates, clear the event and sponsor"
+        " filters, or add sponsorships on the Sponsors page."
+    )
+    st.stop()
+
+t = board.totals
+kpis = st.columns(7)
+kpis[0].metric("Impressions", f"{t.impressions:,}")
+kpis[1].metric("Clicks", f"{t.clicks:,}")
+kpis[2].metric("Leads", f"{t.leads:,}")
+kpis[3].metric("Conversions", f"{t.conversions:,}")
+kpis[4].metric("CTR", percent(t.ctr))
+kpis[5].metric("Cost per lead", money(t.cost_per_lead))
+kpis[6].metric("ROI", times(t.roi))
+
+
+def _table(label: str, names: list[str], figures: list[SponsorFigures]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            label: names,
+            "Impressions": [f.impressions for f in figures],
+            "Clicks": [f.clicks for f in figures],
+            "Leads": [f.leads for f in figures],
+            "Conversions": [f.conversions for f in figures],
+            "CTR": [rate(f.ctr) for f in figures],
+            "Cost": [float(f.cost) for f in figures],
+            "Revenue": [float(f.revenue) for f in figures],
+            "Cost per lead": [rate(f.cost_per_lead) for f in figures],
+            "ROI": [rate(f.roi) for f in figures],
+        }
+    )
+
+
+st.subheader("Sponsors ranked by ROI")
+ranking = _table("Sponsor", [r.name for r in board.sponsors], [r.figures for r in board.sponsors])
+ranking.insert(0, "Rank", range(1, len(ranking) + 1))
+best = ranking.dropna(subset=["ROI"]).head(TOP)
+show_chart(
+    px.bar(
+        best.iloc[::-1],
+        x="ROI",
+        y="Sponsor",
+        orientation="h",
+        hover_data=["Revenue", "Cost", "Leads", "Cost per lead"],
+        title=f"Top {len(best)} sponsors by ROI (revenue ÷ cost)",
+    ),
+    ranking,
+    "sponsor-ranking",
+    key="sponsor_roi_ranking",
+)
+
+st.subheader("Per event")
+per_event = _table("Event", [r.title for r in board.events], [r.figures for r in board.events])
+show_chart(
+    px.bar(
+        per_event.head(TOP),
+        x="Event",
+        y=["Revenue", "Cost"],
+        barmode="group",
+        title="Revenue and cost by event",
+    ),
+    per_event,
+    "sponsor-events",
+    key="sponsor_roi_events_chart",
+)
+
+st.subheader("Over time")
+metric = st.segmented_control(
+    "Measure",
+    tuple(METRICS),
+    default="Impressions",
+    key="sponsor_roi_metric",
+    persist_state="session",
+)
+trend = pd.DataFrame(
+    {
+        "Period": [p.period for p in board.trend],
+        **{
+            label: [float(getattr(p.figures, name)) for p in board.trend]
+            for label, name in METRICS.items()
+        },
+        "CTR": [rate(p.figures.ctr) for p in board.trend],
+        "ROI": [rate(p.figures.roi) for p in board.trend],
+    }
+)
+show_chart(
+    px.line(trend, x="Period", y=metric or "Impressions", markers=True, title=f"By {board.grain}"),
+    trend,
+    "sponsor-trend",
+    key="sponsor_roi_trend",
+)
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Sponsorship revenue by tier")
+    tiers = pd.DataFrame(
+        {
+            "Tier": [r.tier for r in board.tiers],
+            "Sponsorships": [r.sponsorships for r in board.tiers],
+            "Amount": [float(r.amount) for r in board.tiers],
+            "Paid": [float(r.paid) for r in board.tiers],
+        }
+    )
+    show_chart(
+        px.bar(tiers, x="Tier", y=["Amount", "Paid"], barmode="group"),
+        tiers,
+        "sponsorship-revenue-by-tier",
+        key="sponsor_roi_tiers",
+    )
+with right:
+    st.subheader("Benefits promised and delivered")
+    benefits = pd.DataFrame(
+        {
+            "Benefit": [b.benefit for b in board.benefits],
+            "Category": [b.category for b in board.benefits],
+            "Promised": [b.promised for b in board.benefits],
+            "Delivered": [b.delivered for b in board.benefits],
+            "Outstanding": [b.outstanding for b in board.benefits],
+        }
+    )
+    show_chart(
+        px.bar(benefits, x="Benefit", y=["Promised", "Delivered"], barmode="group"),
+        benefits,
+        "sponsor-benefits",
+        key="sponsor_roi_benefits",
+    )
+st.caption(
+    f"{window.days} days, {window.start:%Y-%m-%d} to {window.end:%Y-%m-%d}. Tiers and benefits"
+    " count the sponsorships running in the range; record deliveries on the Sponsors page."
+)
