@@ -173,11 +173,16 @@ def view_payment_details(
     actor: Actor, *, order_id: uuid.UUID | None = None, user_id: uuid.UUID | None = None
 ) -> PaymentDetailsView:
     """The payment details of an order or a person's profile, decrypted for the person
-    they belong to and for holders of compliance.manage, masked for everyone else.
+    they belong to and for holders of compliance.manage; an order's are masked for anyone
+    else, a profile's refused.
 
-    Decrypting writes an audit row. Raises NotFound, KeyNotConfigured, CannotDecrypt.
+    Decrypting writes an audit row. Raises PermissionDenied (someone else's profile),
+    NotFound, KeyNotConfigured, CannotDecrypt.
     """
     with unit_of_work(actor) as uow:
+        if user_id is not None and actor.user_id != user_id:
+            # A profile is private (row-level security hides it): no masked view to give.
+            uow.require(COMPLIANCE_MANAGE)
         owner, token, key_id, where = _owner_and_cipher(uow.session, order_id, user_id)
         if token is None or key_id is None:
             return PaymentDetailsView(False, None, "no payment details on file")
