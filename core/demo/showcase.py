@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -348,6 +349,20 @@ def _items(world: World) -> TableLoad:
     )  # fmt: skip
 
 
+def _look_image(item_id: str, n: int) -> str:
+    """A small SVG placeholder as a data URL: demo galleries render with no network (the
+    machine may be offline), each piece in its own colour."""
+    hue = int(item_id[:6], 16) % 360
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="300" height="400">'
+        f'<rect width="300" height="400" fill="hsl({hue},45%,{72 - 12 * (n % 2)}%)"/>'
+        f'<path d="M120 80h60l20 60-25 10 15 170h-100l15-170-25-10z" fill="hsl({hue},35%,30%)"/>'
+        f'<text x="150" y="370" font-family="sans-serif" font-size="20" fill="#fff"'
+        f' text-anchor="middle">look detail {n + 1}</text></svg>'
+    )
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
 def _images(world: World) -> TableLoad:
     rng = world.rng
     per_item = world.scale.images_per_item
@@ -361,7 +376,7 @@ def _images(world: World) -> TableLoad:
                         yield (
                             new_id(rng),
                             item_id,
-                            f"https://cdn.fashionistas.example/items/{item_id}/{n + 1}.jpg",
+                            _look_image(item_id, n),
                             f"{c.name}, look detail {n + 1}",
                             n,
                             n == 0,  # exactly one primary image per item
