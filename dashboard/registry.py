@@ -13,8 +13,10 @@ from core.auth.permissions import (
     ACCOUNT_MANAGE,
     ANALYTICS_VIEW,
     BOX_OFFICE_SELL,
+    CAMPAIGNS_MANAGE,
     EVENTS_MANAGE,
     OVERVIEW_VIEW,
+    SPONSORS_MANAGE,
     USERS_MANAGE,
 )
 from core.config import PROJECT_ROOT
@@ -90,12 +92,28 @@ PAGES: tuple[PageSpec, ...] = (
         "attendees.py", "Attendees", ":material/groups:", "Events", BOX_OFFICE_SELL, "attendees"
     ),
     PageSpec(
+        "sponsors.py",
+        "Sponsors",
+        ":material/handshake:",
+        "Marketing",
+        SPONSORS_MANAGE,
+        "sponsors",
+    ),
+    PageSpec(
         "sponsor_roi.py",
         "Sponsor ROI",
         ":material/monitoring:",
         "Marketing",
         ANALYTICS_VIEW,
         "sponsor_roi",
+    ),
+    PageSpec(
+        "campaigns.py",
+        "Campaigns",
+        ":material/campaign:",
+        "Marketing",
+        CAMPAIGNS_MANAGE,
+        "campaigns",
     ),
     PageSpec(
         "campaign_analytics.py",

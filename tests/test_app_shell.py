@@ -77,6 +77,11 @@ EXPECTED_MENUS: dict[str, dict[str, list[str]]] = {
     },
 }
 
+# Marketing (issue 7): admins and marketing manage sponsors and campaigns, read analytics.
+MARKETING_MENU = ["Sponsors", "Sponsor ROI", "Campaigns", "Campaign analytics"]
+for _role in ("admin", "marketing"):
+    EXPECTED_MENUS[_role]["Marketing"] = list(MARKETING_MENU)
+
 Person = tuple[str, uuid.UUID]
 
 

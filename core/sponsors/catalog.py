@@ -14,7 +14,9 @@ from core.errors import NotFound, ValidationError
 from core.models.sponsors import SPONSOR_STATUSES
 from core.services.inputs import blank_to_none
 
-BENEFIT_CATEGORIES = ("branding", "activation", "hospitality", "digital", "media", "other")
+BENEFIT_CATEGORIES = (
+    "branding", "hospitality", "activation", "digital", "content", "insights", "other",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

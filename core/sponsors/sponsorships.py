@@ -234,41 +234,43 @@ def list_deliveries(actor: Actor, sponsorship_id: uuid.UUID) -> tuple[Delivery, 
         return tuple(Delivery(*row) for row in rows)
 
 
-def record_delivery(
-    actor: Actor, sponsorship_id: uuid.UUID, benefit_id: uuid.UUID, quantity: int
+def record_deliveries(
+    actor: Actor, sponsorship_id: uuid.UUID, delivered: dict[uuid.UUID, int]
 ) -> None:
-    """Set how many of a benefit have been delivered under a sponsorship (0 clears it).
+    """Set how many of each benefit have been delivered under a sponsorship (0 clears
+    one), all in one transaction.
 
     Raises ValidationError (negative quantity, unknown benefit), NotFound,
     PermissionDenied without sponsors.manage.
     """
-    if quantity < 0:
-        raise ValidationError("Delivered quantity cannot be negative.", field="quantity")
+    for quantity in delivered.values():
+        if quantity < 0:
+            raise ValidationError("Delivered quantity cannot be negative.", field="quantity")
     with unit_of_work(actor) as uow:
         uow.require(SPONSORS_MANAGE)
-        if not uow.session.execute(
-            text("SELECT EXISTS (SELECT 1 FROM sponsor_benefits WHERE id = :b)"), {"b": benefit_id}
-        ).scalar_one():
+        known = set(
+            uow.session.execute(
+                text("SELECT id FROM sponsor_benefits WHERE id = ANY(:b)"),
+                {"b": list(delivered)},
+            ).scalars()
+        )
+        if set(delivered) - known:
             raise ValidationError("That benefit does not exist.", field="benefit_id")
-        # One statement, so two people recording different benefits do not overwrite each
-        # other's keys.
+        kept = {str(b): q for b, q in delivered.items() if q > 0}
+        cleared = [str(b) for b, q in delivered.items() if q == 0]
+        # One statement that merges into the stored map, so people recording different
+        # benefits at once do not overwrite each other's.
         found = uow.session.execute(
             text(
                 """
                 UPDATE sponsorships SET benefits = jsonb_set(
                     coalesce(benefits, '{}'::jsonb), '{delivered}',
-                    CASE WHEN :q = 0
-                         THEN coalesce(benefits -> 'delivered', '{}'::jsonb) - :b
-                         ELSE coalesce(benefits -> 'delivered', '{}'::jsonb) || :entry END)
+                    (coalesce(benefits -> 'delivered', '{}'::jsonb) - CAST(:cleared AS text[]))
+                        || :kept)
                  WHERE id = :id RETURNING id
                 """
             ),
-            {
-                "q": quantity,
-                "b": str(benefit_id),
-                "entry": Jsonb({str(benefit_id): quantity}),
-                "id": sponsorship_id,
-            },
+            {"cleared": cleared, "kept": Jsonb(kept), "id": sponsorship_id},
         ).scalar()
         if found is None:
             raise NotFound("That sponsorship does not exist.", field="sponsorship_id")
