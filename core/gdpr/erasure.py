@@ -222,9 +222,7 @@ def erase(actor: Actor, request_id: uuid.UUID) -> ErasureResult:
         files = _export_files(s, subject.user_id, list(subject.emails))
         counts = _anonymize(s, subject.user_id, list(terms.emails), terms)
         set_status(s, actor, request, "completed", outcome={"erased": counts})
-        redacted = s.execute(
-            text("SELECT audit_redact(CAST(:t AS text[]))"), {"t": terms.redacted}
-        ).scalar_one()
+        redacted = _redact_audit(s, found, terms)
         hits = scan(s, terms.scanned)
         if hits:
             raise ErasureRefused(_hits_message(hits))
@@ -243,6 +241,69 @@ def erase(actor: Actor, request_id: uuid.UUID) -> ErasureResult:
             path.unlink()
             deleted += 1
     return ErasureResult(counts=counts, audit_redacted=int(redacted), files_deleted=deleted)
+
+
+# (audited table, discovery category, id key, fields of the entries to overwrite)
+AUDITED_FIELDS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("users", "account", "id", ("email", "full_name", "phone_number", "profile_image_url")),
+    (
+        "user_profiles",
+        "profile",
+        "id",
+        (
+            "first_name",
+            "last_name",
+            "address",
+            "date_of_birth",
+            "bio",
+            "company",
+            "position",
+            "location",
+            "website",
+            "interests",
+            "social_links",
+        ),
+    ),
+    (
+        "orders",
+        "orders",
+        "id",
+        (
+            "billing_email",
+            "billing_name",
+            "billing_phone",
+            "billing_address",
+            "notes",
+            "ip_address",
+            "user_agent",
+            "metadata",
+        ),
+    ),
+    ("order_items", "order_items", "id", ("metadata",)),
+    ("webhooks", "webhooks", "id", ("name", "description", "url")),
+    ("api_keys", "api_keys", "id", ("name",)),
+    ("data_subject_requests", "data_requests", "request_id", ("subject_email", "notes")),
+)
+
+
+def _redact_audit(session: Session, found: Any, terms: Terms) -> int:
+    """Overwrite the person in audit payloads: the personal fields of their own records'
+    entries, then every occurrence of their terms anywhere (audit_redact). Last, because
+    every change before wrote entries holding the old values."""
+    redacted = 0
+    for table, category, key, fields in AUDITED_FIELDS:
+        ids = [str(row[key]) for row in found.categories.get(category, []) if row.get(key)]
+        if ids:
+            redacted += session.execute(
+                text("SELECT audit_redact_fields(:t, CAST(:ids AS text[]), CAST(:f AS text[]))"),
+                {"t": table, "ids": ids, "f": list(fields)},
+            ).scalar_one()
+    return (
+        redacted
+        + session.execute(
+            text("SELECT audit_redact(CAST(:t AS text[]))"), {"t": terms.redacted}
+        ).scalar_one()
+    )
 
 
 def _export_files(session: Session, user_id: uuid.UUID | None, emails: list[str]) -> list[str]:

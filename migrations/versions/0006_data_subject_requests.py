@@ -11,6 +11,8 @@
   * audit_redact(terms): overwrites every case-insensitive occurrence of the terms (also
     JSON-escaped) in audit_logs.old_data/new_data with '[erased]' and flags the rows
     is_redacted; no other column changes and no row is deleted.
+  * audit_redact_fields(table, record ids, fields): the same for named fields of the
+    entries of named records (a profile's last name, bio, address).
   * gdpr_scan(terms): counts, per table and column, the rows of every text, varchar, json,
     jsonb and text-array column of every table in the schema (partitions included) that
     still hold one of the terms.
@@ -82,6 +84,36 @@ BEGIN
   GET DIAGNOSTICS changed = ROW_COUNT;
   RETURN changed;
 END $$;
+
+-- The audit entries of given records, with the values of given fields overwritten (a
+-- person's last name or bio is no term to search everyone's entries for, but in the
+-- entries of their own profile it is theirs). Same guarantees as audit_redact.
+CREATE FUNCTION audit_redact_fields(p_table text, p_record_ids text[], p_fields text[])
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = @schema@, pg_temp AS $$
+DECLARE
+  changed bigint;
+BEGIN
+  PERFORM gdpr_assert_allowed();
+  UPDATE audit_logs
+     SET old_data = gdpr_erase_keys(old_data, p_fields),
+         new_data = gdpr_erase_keys(new_data, p_fields),
+         is_redacted = true
+   WHERE table_name = p_table AND record_id = ANY(p_record_ids)
+     AND (old_data ?| p_fields OR new_data ?| p_fields);
+  GET DIAGNOSTICS changed = ROW_COUNT;
+  RETURN changed;
+END $$;
+
+-- `doc` with the non-null values of `keys` replaced by "[erased]" (objects only).
+CREATE FUNCTION gdpr_erase_keys(doc jsonb, keys text[]) RETURNS jsonb
+LANGUAGE sql IMMUTABLE SET search_path = @schema@, pg_temp AS $$
+  SELECT CASE WHEN doc IS NULL OR jsonb_typeof(doc) <> 'object' OR NOT doc ?| keys THEN doc
+         ELSE coalesce((SELECT jsonb_object_agg(e.key,
+                          CASE WHEN e.key = ANY(keys) AND e.value <> 'null'::jsonb
+                               THEN '"[erased]"'::jsonb ELSE e.value END)
+                          FROM jsonb_each(doc) e), '{}'::jsonb) END
+$$;
 
 -- Every column that can hold text: text-like scalars, json, jsonb and arrays of those.
 CREATE FUNCTION gdpr_scan(p_terms text[])
@@ -193,6 +225,7 @@ FOR EACH ROW EXECUTE FUNCTION data_subject_requests_status_guard();
 DEFINER_FUNCTIONS = (
     "gdpr_assert_allowed()",
     "audit_redact(text[])",
+    "audit_redact_fields(text, text[], text[])",
     "gdpr_scan(text[])",
     "gdpr_subject_webhooks(uuid)",
     "gdpr_subject_api_keys(uuid)",
@@ -246,6 +279,7 @@ def upgrade() -> None:
         op.execute(f"REVOKE EXECUTE ON FUNCTION {signature} FROM PUBLIC")
         op.execute(f"GRANT EXECUTE ON FUNCTION {signature} TO {role}")
     op.execute(f"GRANT EXECUTE ON FUNCTION gdpr_pattern(text[]) TO {role}")
+    op.execute(f"GRANT EXECUTE ON FUNCTION gdpr_erase_keys(jsonb, text[]) TO {role}")
 
 
 def downgrade() -> None:
@@ -254,6 +288,7 @@ def downgrade() -> None:
     for signature in reversed(DEFINER_FUNCTIONS):
         op.execute(f"DROP FUNCTION {signature}")
     op.execute("DROP FUNCTION gdpr_pattern(text[])")
+    op.execute("DROP FUNCTION gdpr_erase_keys(jsonb, text[])")
     op.drop_index("idx_data_subject_requests_export_job_id", table_name="data_subject_requests")
     for column in ("outcome", "export_fingerprint", "exported_at", "export_file", "export_job_id"):
         op.drop_column("data_subject_requests", column)
