@@ -15,6 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="fail when the models and the migrations disagree")
     parts = sub.add_parser("partitions", help="create monthly partitions ahead of time")
     parts.add_argument("--months-ahead", type=int, default=3)
+    sub.add_parser("refresh-analytics", help="recompute the marketing analytics rollups")
     demo = sub.add_parser("demo", help="load demo data into an empty database")
     demo.add_argument("--scale", choices=("small", "large"), default="small")
     demo.add_argument("--seed", type=int, default=20261121)
@@ -55,6 +56,12 @@ def main(argv: list[str] | None = None) -> int:
         with engine.begin() as conn:
             n = conn.execute(text("SELECT ensure_partitions(1, :m)"), {"m": args.months_ahead})
             print(f"created {n.scalar()} partitions")
+    elif args.command == "refresh-analytics":
+        from core.analytics.rollups import refresh_rollups
+        from core.db import Actor
+
+        at = refresh_rollups(Actor.system("refresh-analytics"))
+        print(f"analytics rollups refreshed at {at:%Y-%m-%d %H:%M:%S} UTC")
     elif args.command == "demo":
         from core.demo import DemoDataExists, load_demo
 
