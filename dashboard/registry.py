@@ -14,6 +14,7 @@ from core.auth.permissions import (
     ANALYTICS_VIEW,
     BOX_OFFICE_SELL,
     CAMPAIGNS_MANAGE,
+    COMPLIANCE_MANAGE,
     EVENTS_MANAGE,
     OVERVIEW_VIEW,
     SPONSORS_MANAGE,
@@ -106,6 +107,14 @@ PAGES: tuple[PageSpec, ...] = (
         "Marketing",
         ANALYTICS_VIEW,
         "sponsor_roi",
+    ),
+    PageSpec(
+        "data_requests.py",
+        "Data requests",
+        ":material/folder_shared:",
+        "Compliance",
+        COMPLIANCE_MANAGE,
+        "data_requests",
     ),
     PageSpec(
         "campaigns.py",

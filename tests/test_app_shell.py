@@ -48,6 +48,7 @@ EXPECTED_MENUS: dict[str, dict[str, list[str]]] = {
             "Discount codes",
             "Attendees",
         ],
+        "Compliance": ["Data requests"],
         "Admin": ["Users & roles"],
         "Account": ["My account"],
     },

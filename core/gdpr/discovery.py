@@ -27,6 +27,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core.auth.permissions import COMPLIANCE_MANAGE
+from core.db import Actor, unit_of_work
+from core.errors import NotFound
+
 # Values the erasure writes; never taken for the person's own.
 ERASED_NAME = "Erased person"
 ERASED_DOMAIN = "erased.invalid"
@@ -380,3 +384,18 @@ def identifying_terms(found: Discovery) -> Terms:
 
 def _keep(values: Any) -> tuple[str, ...]:
     return tuple(sorted({v.strip() for v in values if v and v.strip()}))
+
+
+def discover_request(actor: Actor, request_id: uuid.UUID) -> Discovery:
+    """Everything held about the person of a request, by category (read-only).
+
+    Raises PermissionDenied without compliance.manage, NotFound for an unknown request.
+    """
+    with unit_of_work(actor, read_only=True) as uow:
+        uow.require(COMPLIANCE_MANAGE)
+        exists = uow.session.execute(
+            text("SELECT 1 FROM data_subject_requests WHERE id = :id"), {"id": request_id}
+        ).first()
+        if exists is None:
+            raise NotFound("No such data-subject request.")
+        return discover(uow.session, subject_of_request(uow.session, request_id))
