@@ -22,6 +22,7 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+from core.jobs import start_in_process  # noqa: E402
 from dashboard import registry, session, views  # noqa: E402
 from dashboard.runtime import ensure_database  # noqa: E402
 
@@ -30,6 +31,9 @@ st.set_page_config(
 )
 
 ensure_database()
+# One background-job worker thread per server process (exports, periodic tasks);
+# FASHIONISTAS_WORKER=off leaves it to `python -m core worker`. Idempotent per process.
+start_in_process()
 
 identity = session.current_identity()
 working = identity is not None and not identity.must_change_password
