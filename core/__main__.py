@@ -1,5 +1,5 @@
 """Command line: `python -m core migrate | demo --scale small|large | partitions | check |
-worker [--once]`."""
+retention [--dry-run] | new-key | worker [--once]`."""
 
 from __future__ import annotations
 
@@ -22,6 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     worker = sub.add_parser("worker", help="run background jobs and periodic tasks")
     worker.add_argument("--once", action="store_true", help="run due jobs, then exit")
     worker.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
+    retention = sub.add_parser("retention", help="apply the retention policy (audited)")
+    retention.add_argument("--dry-run", action="store_true", help="only count what would go")
+    sub.add_parser("new-key", help="print a fresh encryption key for key rotation")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
@@ -62,6 +65,14 @@ def main(argv: list[str] | None = None) -> int:
 
         at = refresh_rollups(Actor.system("refresh-analytics"))
         print(f"analytics rollups refreshed at {at:%Y-%m-%d %H:%M:%S} UTC")
+    elif args.command == "retention":
+        from core.retention.cli import run
+
+        return run(dry_run=args.dry_run)
+    elif args.command == "new-key":
+        from core.crypto import new_key
+
+        print(new_key())
     elif args.command == "demo":
         from core.demo import DemoDataExists, load_demo
 
