@@ -17,6 +17,8 @@ from core.auth.permissions import (
     COMPLIANCE_MANAGE,
     EVENTS_MANAGE,
     OVERVIEW_VIEW,
+    SHOWCASE_MANAGE,
+    SHOWCASE_VIEW,
     SPONSORS_MANAGE,
     USERS_MANAGE,
 )
@@ -147,6 +149,49 @@ PAGES: tuple[PageSpec, ...] = (
         "Admin",
         USERS_MANAGE,
         "users",
+    ),
+    PageSpec(
+        "showcase.py", "Showcase", ":material/auto_awesome:", "Showcase", SHOWCASE_VIEW, "showcase"
+    ),
+    PageSpec(
+        "designers.py",
+        "Designers",
+        ":material/design_services:",
+        "Showcase",
+        SHOWCASE_VIEW,
+        "designers",
+    ),
+    PageSpec(
+        "collections.py",
+        "Collections",
+        ":material/styler:",
+        "Showcase",
+        SHOWCASE_VIEW,
+        "collections",
+    ),
+    PageSpec(
+        "runway_shows.py",
+        "Runway shows",
+        ":material/theater_comedy:",
+        "Showcase",
+        SHOWCASE_VIEW,
+        "runway_shows",
+    ),
+    PageSpec(
+        "fashion_models.py",
+        "Models",
+        ":material/person_pin:",
+        "Showcase",
+        SHOWCASE_VIEW,
+        "fashion_models",
+    ),
+    PageSpec(
+        "designer_analytics.py",
+        "Designer analytics",
+        ":material/insights:",
+        "Showcase",
+        SHOWCASE_MANAGE,
+        "designer_analytics",
     ),
     PageSpec(
         "account.py",

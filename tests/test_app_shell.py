@@ -78,6 +78,13 @@ EXPECTED_MENUS: dict[str, dict[str, list[str]]] = {
     },
 }
 
+# The showcase (issue 8): every role sees it; designers and admins also their analytics.
+SHOWCASE_MENU = ["Showcase", "Designers", "Collections", "Runway shows", "Models"]
+for _role, _menu in EXPECTED_MENUS.items():
+    _menu["Showcase"] = SHOWCASE_MENU + (
+        ["Designer analytics"] if _role in ("admin", "designer") else []
+    )
+
 # Marketing (issue 7): admins and marketing manage sponsors and campaigns, read analytics.
 MARKETING_MENU = ["Sponsors", "Sponsor ROI", "Campaigns", "Campaign analytics"]
 for _role in ("admin", "marketing"):
