@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import null, text
 
 from core.auth.audit import record_by_person
 from core.auth.permissions import SHOWCASE_MANAGE, SHOWCASE_VIEW
@@ -246,7 +246,7 @@ def _clean(draft: DesignerDraft) -> dict[str, Any]:
         "profile_image_url": inputs.web_url(draft.profile_image_url, "profile_image_url"),
         "cover_image_url": inputs.web_url(draft.cover_image_url, "cover_image_url"),
         "years_active": inputs.whole_number(draft.years_active, "years_active", high=100),
-        "location": {"city": city} if city else None,
+        "location": {"city": city} if city else null(),
         "social_media": social,
         "awards": list(draft.awards),
         "press_mentions": list(draft.press),

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import null, text
 
 from core.auth.audit import record_by_person
 from core.auth.permissions import SHOWCASE_VIEW
@@ -63,7 +63,9 @@ class ModelAppearance:
 
 
 _LIST = """
-    SELECT m.id, m.name, m.agency, m.height, coalesce(m.measurements, '{{}}'), m.status,
+    SELECT m.id, m.name, m.agency, m.height,
+           CASE WHEN jsonb_typeof(m.measurements) = 'object' THEN m.measurements
+                ELSE '{{}}' END, m.status,
            m.is_featured,
            (SELECT count(*) FROM runway_appearances a WHERE a.model_id = m.id),
            (SELECT count(DISTINCT s.runway_show_id) FROM runway_appearances a
@@ -150,7 +152,7 @@ def _clean(draft: ModelDraft) -> dict[str, Any]:
         "portfolio_url": inputs.web_url(draft.portfolio_url, "portfolio_url"),
         "profile_image_url": inputs.web_url(draft.profile_image_url, "profile_image_url"),
         "social_media": {"instagram": instagram} if instagram else {},
-        "measurements": measurements or None,
+        "measurements": measurements or null(),
         "height": f"{height} cm" if height else None,
         "status": draft.status,
         "is_featured": draft.is_featured,
