@@ -24,8 +24,9 @@ class ScanHit:
 
 def scan(session: Session, terms: list[str]) -> list[ScanHit]:
     """Search every text, varchar, json, jsonb and text-array column of every table in the
-    schema (partitions included, case-insensitive, JSON-escaped forms too) in the caller's
-    transaction; terms shorter than three characters are ignored."""
+    schema (partitions and materialized views included; case-insensitive; JSON-escaped
+    forms too) in the caller's transaction; terms shorter than three characters are
+    ignored."""
     rows = session.execute(
         text("SELECT table_name, column_name, hits FROM gdpr_scan(CAST(:t AS text[]))"),
         {"t": terms},

@@ -14,8 +14,8 @@
   * audit_redact_fields(table, record ids, fields): the same for named fields of the
     entries of named records (a profile's last name, bio, address).
   * gdpr_scan(terms): counts, per table and column, the rows of every text, varchar, json,
-    jsonb and text-array column of every table in the schema (partitions included) that
-    still hold one of the terms.
+    jsonb and text-array column of every table in the schema (partitions and materialized
+    views included) that still hold one of the terms.
   * gdpr_subject_webhooks / gdpr_subject_api_keys / gdpr_erase_owned: the subject's own
     webhooks and API keys, which row-level security shows only to their owner.
 
@@ -136,7 +136,7 @@ BEGIN
       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
       JOIN pg_type t ON t.oid = a.atttypid
       LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A'
-     WHERE n.nspname = current_schema() AND c.relkind = 'r'
+     WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'm') AND c.relispopulated
        AND (t.typcategory = 'S' OR t.typname IN ('json', 'jsonb')
             OR e.typcategory = 'S' OR e.typname IN ('json', 'jsonb'))
      GROUP BY c.oid, c.relname
