@@ -35,6 +35,17 @@ RLS_TABLES = (
     "data_subject_requests",
     "api_keys",
     "webhooks",
+    # Migration 0009 (showcase): what hangs below collections, models, collaborations,
+    # designer analytics.
+    "fashion_items",
+    "fashion_item_images",
+    "runway_shows",
+    "runway_segments",
+    "runway_appearances",
+    "models",
+    "designer_collaborations",
+    "designer_collaboration_participants",
+    "designer_analytics",
 )
 
 
