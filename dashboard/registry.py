@@ -111,6 +111,14 @@ PAGES: tuple[PageSpec, ...] = (
         "sponsor_roi",
     ),
     PageSpec(
+        "audit_log.py",
+        "Audit log",
+        ":material/policy:",
+        "Compliance",
+        COMPLIANCE_MANAGE,
+        "audit_log",
+    ),
+    PageSpec(
         "retention.py",
         "Retention & keys",
         ":material/auto_delete:",

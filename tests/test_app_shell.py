@@ -48,7 +48,7 @@ EXPECTED_MENUS: dict[str, dict[str, list[str]]] = {
             "Discount codes",
             "Attendees",
         ],
-        "Compliance": ["Retention & keys", "Data requests"],
+        "Compliance": ["Audit log", "Retention & keys", "Data requests"],
         "Admin": ["Users & roles"],
         "Account": ["My account"],
     },
