@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 
 from psycopg.types.json import Jsonb
@@ -105,9 +106,21 @@ def _requests(world: World) -> TableLoad:
         closed = None
         if status in ("completed", "rejected"):
             closed = min(submitted + rng.randint(3, 28) * DAY, t0 - HOUR)
+        request_id = new_id(rng)
+        exported = outcome = fingerprint = None
+        if status == "completed" and kind in ("access", "portability", "erasure"):
+            exported = closed - HOUR
+            # Derived, not drawn: the demo's random sequence stays as it was.
+            fingerprint = hashlib.sha256(str(request_id).encode()).hexdigest()
+        if status == "completed" and kind == "erasure":
+            # An erased person is anonymous everywhere, their requests included.
+            user, email = None, f"erased-{request_id}@erased.invalid"
+            outcome = Jsonb({"erased": {"users": 1, "orders": int(str(request_id)[0], 16) % 5}})
+        elif status == "completed" and kind == "rectification":
+            outcome = Jsonb({"rectified_fields": ["phone_number"]})
         rows.append(
             (
-                new_id(rng),
+                request_id,
                 None if user is None else user.id,
                 email,
                 kind,
@@ -129,6 +142,9 @@ def _requests(world: World) -> TableLoad:
                 rng.choice(admins).id if closed else None,
                 ts_text(submitted),
                 ts_text(closed or verified or submitted),
+                ts_or_none(exported),
+                fingerprint,
+                outcome,
             )
         )
     return TableLoad(
@@ -137,7 +153,7 @@ def _requests(world: World) -> TableLoad:
             "id", "user_id", "subject_email", "request_type", "status", "request_details",
             "submitted_at", "due_at", "identity_verified_at", "identity_verification_method",
             "assigned_to", "completed_at", "rejection_reason", "notes", "handled_by",
-            "created_at", "updated_at",
+            "created_at", "updated_at", "exported_at", "export_fingerprint", "outcome",
         ),
         rows,
     )  # fmt: skip
