@@ -38,5 +38,17 @@ def times(value: Decimal | None) -> str:
     return DASH if value is None else f"{float(value):.2f}×"
 
 
+def count(value: int) -> str:
+    """A count short enough for a metric tile: 14,774,913 -> 14.77M."""
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:,.2f}M"
+    return f"{value:,}"
+
+
 def money(value: Decimal | None) -> str:
-    return DASH if value is None else f"{float(value):,.2f}"
+    """An amount for a metric tile, "—" when undefined; millions shortened (3.28M)."""
+    if value is None:
+        return DASH
+    if abs(value) >= 1_000_000:
+        return f"{float(value) / 1_000_000:,.2f}M"
+    return f"{float(value):,.2f}"

@@ -22,7 +22,7 @@ from core.analytics.rollups import refresh_rollups
 from core.analytics.window import DateWindow
 from core.models.marketing import CAMPAIGN_STATUSES
 from dashboard import session
-from dashboard.charts import money, percent, rate, show_chart, times
+from dashboard.charts import count, money, percent, rate, show_chart, times
 from dashboard.runtime import show_error
 
 # Shared with the sponsor ROI page: one date range for the marketing dashboards.
@@ -150,16 +150,18 @@ if not board.campaigns:
     st.stop()
 
 t = board.totals
-kpis = st.columns(9)
-kpis[0].metric("Impressions", f"{t.impressions:,}")
-kpis[1].metric("Clicks", f"{t.clicks:,}")
-kpis[2].metric("Conversions", f"{t.conversions:,}")
-kpis[3].metric("Revenue", money(t.revenue))
-kpis[4].metric("Cost", money(t.cost))
-kpis[5].metric("CTR", percent(t.ctr))
-kpis[6].metric("Conversion rate", percent(t.conversion_rate))
-kpis[7].metric("ROI", times(t.roi))
-kpis[8].metric("ROAS", times(t.roas))
+sums = st.columns(5)
+sums[0].metric("Impressions", count(t.impressions))
+sums[1].metric("Clicks", count(t.clicks))
+sums[2].metric("Conversions", count(t.conversions))
+sums[3].metric("Revenue", money(t.revenue))
+sums[4].metric("Cost", money(t.cost))
+ratios = st.columns(5)
+ratios[0].metric("CTR", percent(t.ctr))
+ratios[1].metric("Conversion rate", percent(t.conversion_rate))
+ratios[2].metric("ROI", times(t.roi))
+ratios[3].metric("ROAS", times(t.roas))
+ratios[4].metric("Budgets", money(board.budget))
 
 
 def _columns(figures: list[CampaignFigures]) -> dict[str, list]:
@@ -179,6 +181,7 @@ def _columns(figures: list[CampaignFigures]) -> dict[str, list]:
 st.subheader("Campaigns")
 per_campaign = pd.DataFrame(
     {
+        "Rank": range(1, len(board.campaigns) + 1),
         "Campaign": [c.name for c in board.campaigns],
         "Status": [c.status for c in board.campaigns],
         "Event": [c.event_title or "" for c in board.campaigns],
@@ -188,11 +191,16 @@ per_campaign = pd.DataFrame(
         "Ticket revenue via promo codes": [float(c.ticket_revenue) for c in board.campaigns],
     }
 )
+# Two campaigns may share a name: the rank keeps their bars apart.
+top_campaigns = per_campaign.head(TOP).assign(
+    Label=lambda t: t["Rank"].astype(str) + ". " + t["Campaign"]
+)
 show_chart(
     px.bar(
-        per_campaign.head(TOP).iloc[::-1],
+        top_campaigns.iloc[::-1],
         x=["Revenue", "Cost"],
-        y="Campaign",
+        y="Label",
+        labels={"Label": "Campaign", "value": "Amount"},
         orientation="h",
         barmode="group",
         title=f"Top {min(TOP, len(per_campaign))} campaigns by revenue",

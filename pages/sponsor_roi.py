@@ -16,7 +16,7 @@ from core.analytics.rollups import refresh_rollups
 from core.analytics.sponsors import SponsorFilter, get_sponsor_dashboard, list_sponsor_options
 from core.analytics.window import DateWindow
 from dashboard import session
-from dashboard.charts import money, percent, rate, show_chart, times
+from dashboard.charts import count, money, percent, rate, show_chart, times
 from dashboard.runtime import show_error
 
 # Shared with the campaign analytics page: one date range for the marketing dashboards.
@@ -124,14 +124,17 @@ if not board.sponsors:
     st.stop()
 
 t = board.totals
-kpis = st.columns(7)
-kpis[0].metric("Impressions", f"{t.impressions:,}")
-kpis[1].metric("Clicks", f"{t.clicks:,}")
-kpis[2].metric("Leads", f"{t.leads:,}")
-kpis[3].metric("Conversions", f"{t.conversions:,}")
-kpis[4].metric("CTR", percent(t.ctr))
-kpis[5].metric("Cost per lead", money(t.cost_per_lead))
-kpis[6].metric("ROI", times(t.roi))
+sums = st.columns(6)
+sums[0].metric("Impressions", count(t.impressions))
+sums[1].metric("Clicks", count(t.clicks))
+sums[2].metric("Leads", count(t.leads))
+sums[3].metric("Conversions", count(t.conversions))
+sums[4].metric("Cost", money(t.cost))
+sums[5].metric("Revenue", money(t.revenue))
+ratios = st.columns(6)
+ratios[0].metric("CTR", percent(t.ctr))
+ratios[1].metric("Cost per lead", money(t.cost_per_lead))
+ratios[2].metric("ROI", times(t.roi))
 
 
 def _table(label: str, names: list[str], figures: list[SponsorFigures]) -> pd.DataFrame:
