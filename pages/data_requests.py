@@ -312,11 +312,13 @@ if detail.outcome:
     with st.expander("Outcome", expanded=not is_open):
         st.json(detail.outcome)
 
-if not is_open and summary.request_type != "restriction":
+exported_and_closed = summary.status == "completed" and detail.export_file is not None
+if not is_open and summary.request_type != "restriction" and not exported_and_closed:
     st.stop()
 
-st.markdown("##### What we hold about this person")
-if st.toggle("Search every table now", key="dsr_discover"):
+if is_open:
+    st.markdown("##### What we hold about this person")
+if is_open and st.toggle("Search every table now", key="dsr_discover"):
     try:
         found = discover_request(actor, request_id)
     except Exception as exc:
@@ -392,7 +394,10 @@ def export_panel() -> None:
             )
 
 
-if summary.status == "processing":
+if exported_and_closed:
+    st.markdown("##### Export")
+    export_panel()
+elif summary.status == "processing":
     st.markdown("##### Export (access and portability)")
     st.caption(
         "A zip with JSON and CSV per category, built in the background. An erasure is"

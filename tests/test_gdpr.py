@@ -596,3 +596,18 @@ def test_restriction_sets_and_lifts_the_marketing_flag(
     requests.complete(admin.actor(), request_id)
     assert rectification.set_restriction(admin.actor(), request_id, False) is None
     assert flag() is None
+
+
+def test_an_export_queued_for_a_request_rejected_since_fails_with_a_reason(
+    secure_database: SecureDatabase, admin: Identity, exports: Path
+) -> None:
+    person = plant_subject(secure_database.owner)
+    request_id = _request(admin, person, "access")
+    export.request_export(admin.actor(), request_id)
+    requests.reject(admin.actor(), request_id, "Withdrawn by the requester.")
+    load_handlers()
+    assert Worker(job_types=[export.EXPORT_JOB]).run_until_idle() == 1
+    job = requests.get_request(admin.actor(), request_id).export_job
+    assert job is not None and job.status == "failed"
+    assert job.error == "The request is no longer being processed; nothing was exported."
+    assert not any(exports.glob("*.zip"))

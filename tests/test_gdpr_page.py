@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import time
+import uuid
+
 from sqlalchemy import text
+from streamlit.testing.v1 import AppTest
 
 from core.auth import Identity
 from core.gdpr.export import EXPORT_JOB
+from core.gdpr.requests import RequestDraft, create_request, start_processing
 from core.jobs import Worker
 from core.jobs.registry import load_handlers
-from tests.apptest import make_person, messages, open_page
+from dashboard import session
+from tests.apptest import APP, make_person, messages, open_page
 from tests.conftest import SecureDatabase
 from tests.test_gdpr import admin, exports, plant_subject, secure_database  # noqa: F401
 
@@ -86,3 +92,52 @@ def test_intake_export_download_and_erasure_on_the_page(
     with secure_database.owner.connect() as c:
         left = c.execute(text("SELECT * FROM gdpr_scan(:t)"), {"t": [person.email]}).all()
     assert left == []
+
+
+def _open_request(identity: Identity, request_id: uuid.UUID) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[session.IDENTITY] = identity
+    at.session_state[session.LAST_ACTIVITY] = time.time()
+    at.session_state["dsr_pick"] = str(request_id)
+    at.switch_page(f"../pages/{PAGE}")
+    return at.run()
+
+
+def test_rectification_shows_the_diff_and_restriction_toggles(
+    secure_database: SecureDatabase,  # noqa: F811
+    admin: Identity,  # noqa: F811
+) -> None:
+    person = plant_subject(secure_database.owner)
+    draft = RequestDraft(
+        subject_email=person.email, request_type="rectification", verification_method="other"
+    )
+    request_id = create_request(admin.actor(), draft)
+    start_processing(admin.actor(), request_id)
+    at = _open_request(admin, request_id)
+    assert not at.exception
+    assert at.text_input(key="dsr_r_full_name").value == person.name
+    at.text_input(key="dsr_r_full_name").input("Ilse Rectified")
+    at.button(key="dsr_rectify_submit").click().run()
+    assert not at.exception
+    assert "1 field(s) corrected" in messages(at)
+    diff = at.dataframe[-1].value
+    assert list(diff["Before"]) == [person.name] and list(diff["After"]) == ["Ilse Rectified"]
+
+    restriction = create_request(
+        admin.actor(), RequestDraft(person.email, "restriction", verification_method="other")
+    )
+    start_processing(admin.actor(), restriction)
+    at = _open_request(admin, restriction)
+    at.button(key="dsr_restrict").click().run()
+    assert "Marketing to this person is restricted." in messages(at)
+    assert "Marketing is restricted since" in messages(at)
+    at.button(key="dsr_lift").click().run()
+    assert "The restriction is lifted." in messages(at)
+    with secure_database.owner.connect() as c:
+        assert (
+            c.execute(
+                text("SELECT marketing_restricted_at FROM users WHERE id = :u"),
+                {"u": person.user_id},
+            ).scalar_one()
+            is None
+        )

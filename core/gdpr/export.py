@@ -133,6 +133,8 @@ def run_export(ctx: JobContext) -> dict[str, Any]:
     request_id = uuid.UUID(str(ctx.payload["request_id"]))
     with unit_of_work(ctx.actor, read_only=True) as uow:
         uow.require(COMPLIANCE_MANAGE)
+        if load_request(uow.session, request_id).summary.status != "processing":
+            raise Conflict("The request is no longer being processed; nothing was exported.")
         subject = subject_of_request(uow.session, request_id)
 
         def step(index: int, total: int, title: str) -> None:
@@ -165,6 +167,8 @@ def export_bundle(actor: Actor, request_id: uuid.UUID) -> tuple[str, bytes]:
         request = load_request(uow.session, request_id)
     if not request.export_file:
         raise NotFound("There is no export for this request yet.")
+    if Path(request.export_file).name != request.export_file:
+        raise NotFound("The export file name is not valid; run the export again.")
     path = export_dir() / request.export_file
     if not path.is_file():
         raise NotFound("The export file is gone; run the export again.")
