@@ -4,15 +4,17 @@ database of the module's own (the app role, so row-level security applies)."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from core.auth import Identity
-from core.showcase import collections, items
+from core.showcase import collections, items, runway
 from core.showcase.public import public_collection, published_collections
 from tests.apptest import make_person, messages, open_page
+from tests.factories import make_event
 
 
 @pytest.fixture(scope="module")
@@ -155,3 +157,36 @@ def test_designers_page_review_for_admins(admin: Identity, designer) -> None:
     assert not at.exception
     assert "Page Test Atelier" in set(at.dataframe[0].value["Name"])
     assert [b for b in at.button if b.label == "Save flags"]
+
+
+def test_a_designer_builds_a_running_order(designer, owner: Engine) -> None:
+    person, _ = designer
+    launch = next(
+        c
+        for c in collections.list_collections(person.actor(), mine_only=True)
+        if c.name == "Loud Launch"
+    )
+    with Session(owner) as s, s.begin():
+        venue_id = s.execute(text("SELECT id FROM venues LIMIT 1")).scalar_one()
+        event_id = make_event(
+            s, venue_id=venue_id, status="published", published_at=datetime.now(UTC)
+        ).id
+    runway.create_show(
+        person.actor(),
+        runway.ShowDraft(launch.collection_id, event_id, datetime.now(UTC) + timedelta(days=5)),
+    )
+    at = open_page("runway_shows.py", person)
+    at.checkbox(key="show_mine").check().run()
+    assert not at.exception
+    assert "No segments yet." in messages(at)
+    at.text_input(key="seg_name0").input("Opening").run()
+    at.text_input(key="seg_music0").input("Satie").run()
+    next(b for b in at.button if b.label == "Add segment").click().run()
+    assert not at.exception
+    assert "Segment Opening added." in messages(at)
+    next(b for b in at.button if b.label == "Add look").click().run()
+    assert not at.exception
+    looks = at.dataframe[-1].value
+    assert list(looks["Look"]) == [1] and list(looks["Slot"]) == ["1.1"]
+    printable = at.get("download_button")
+    assert printable, "the printable running order"
