@@ -132,8 +132,16 @@ def _profile_form(prefix: str, initial: DesignerDraft) -> DesignerDraft:
     )
 
 
+admin = "admin" in identity.roles
+try:
+    own_profiles = dict(designer_choices(actor, manageable=True)) if can_manage else {}
+except Exception as exc:
+    show_error(exc)
+    st.stop()
+# A designer has one profile: once it exists they edit it instead of making another.
+offer_new = can_manage and (admin or not own_profiles)
 tab_names = ["Designers", "Collaborations"]
-if can_manage:
+if offer_new:
     tab_names.append("New profile")
 tabs = st.tabs(tab_names)
 
@@ -309,7 +317,7 @@ with tabs[1]:
     else:
         st.info("No collaboration yet." + (" Start one below." if can_manage else ""))
     if can_manage:
-        leads = dict(designer_choices(actor, manageable=True))
+        leads = own_profiles
         everyone = dict(designer_choices(actor, manageable=False))
         if not leads:
             st.caption("Create your designer profile first to start a collaboration.")
@@ -353,9 +361,8 @@ with tabs[1]:
                         st.session_state[FLASH] = f"Collaboration {name} started."
                         st.rerun()
 
-if can_manage:
+if offer_new:
     with tabs[2]:
-        admin = "admin" in identity.roles
         st.caption(
             "A new profile starts pending until an admin approves it."
             if not admin

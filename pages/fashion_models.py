@@ -15,6 +15,7 @@ from core.showcase.fashion_models import (
     create_model,
     get_model_draft,
     list_models,
+    model_agencies,
     model_appearances,
     update_model,
 )
@@ -105,11 +106,10 @@ filters = st.columns([3, 2, 2])
 search = filters[0].text_input("Search", key="mod_search", placeholder="Name or agency")
 status = filters[2].selectbox("Status", (ANY, *MODEL_STATUSES), key="mod_status")
 try:
-    everyone = list_models(actor)
+    agencies = model_agencies(actor)
 except Exception as exc:
     show_error(exc)
     st.stop()
-agencies = sorted({m.agency for m in everyone if m.agency})
 agency = filters[1].selectbox("Agency", (ANY, *agencies), key="mod_agency")
 try:
     rows = list_models(
@@ -123,7 +123,7 @@ except Exception as exc:
     st.stop()
 
 if admin:
-    with st.expander("Add a model", expanded=not everyone):
+    with st.expander("Add a model", expanded=not rows and not agencies):
         generation = st.session_state.get(NEW_MODEL, 0)
         new = _model_form(f"mod_new{generation}", ModelDraft(name=""))
         if st.button("Add model", type="primary", key="mod_create"):
@@ -139,7 +139,7 @@ if admin:
 if not rows:
     st.info(
         "No model matches. Clear the search or the filters."
-        if everyone
+        if agencies or search or status != ANY
         else "No models yet." + (" Add one above." if admin else "")
     )
     st.stop()

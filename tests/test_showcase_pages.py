@@ -190,3 +190,22 @@ def test_a_designer_builds_a_running_order(designer, owner: Engine) -> None:
     assert list(looks["Look"]) == [1] and list(looks["Slot"]) == ["1.1"]
     printable = at.get("download_button")
     assert printable, "the printable running order"
+
+
+def test_a_new_designer_creates_their_profile_once(owner: Engine) -> None:
+    person = make_person(owner, ["designer"], user_type="designer")
+    at = open_page("designers.py", person)
+    assert [t.label for t in at.tabs] == ["Designers", "Collaborations", "New profile"]
+    at.text_input(key="new_name").input("Fresh Face Studio").run()
+    at.text_input(key="new_website").input("freshface.example.com").run()
+    next(b for b in at.button if b.label == "Create profile").click().run()
+    assert "website url must be a web address" in messages(at)
+    at.text_input(key="new_website").input("https://freshface.example.com").run()
+    at.text_area(key="new_awards").input("Newcomer Prize, 2025").run()
+    next(b for b in at.button if b.label == "Create profile").click().run()
+    assert not at.exception
+    assert "Profile Fresh Face Studio created; it awaits review." in messages(at)
+    assert [t.label for t in at.tabs] == ["Designers", "Collaborations"]
+    table = at.dataframe[0].value
+    mine = table[table["Mine"]]
+    assert list(mine["Name"]) == ["Fresh Face Studio"] and list(mine["Status"]) == ["pending"]
