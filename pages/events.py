@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from core.auth.permissions import COMPLIANCE_MANAGE
 from core.models.events import EVENT_STATUSES, EVENT_TYPES
 from core.services.events import (
     EDITABLE_STATUSES,
@@ -41,6 +42,7 @@ from core.services.events import (
     update_schedule_item,
 )
 from dashboard import session
+from dashboard.registry import PAGES_DIR
 from dashboard.runtime import show_error
 from dashboard.widgets import confirmed, download_table
 
@@ -58,7 +60,7 @@ NEW_FIELDS = ("title", "type", "venue", "start", "end", "short", "description", 
 NEW_FIELDS_MORE = ("tax", "tags")
 DATETIME = st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")
 
-session.signed_in()
+identity = session.signed_in()
 actor = session.actor()
 st.title("Events")
 st.caption("Plan events, put them on sale, and keep their agendas and categories in order.")
@@ -476,6 +478,13 @@ def _event_panel(event: EventDetail) -> None:
     metrics[3].metric("Still free", f"{max(event.ticket_capacity - event.tickets_sold, 0):,}")
     if event.ticket_capacity == 0:
         st.info("No tickets yet: add ticket types on the Ticket types page to sell this event.")
+    if identity.can(COMPLIANCE_MANAGE):
+        st.page_link(
+            PAGES_DIR / "audit_log.py",
+            label="History in the audit log",
+            icon=":material/history:",
+            query_params={"table": "events", "record": str(event.event_id)},
+        )
     if event.cancellation_reason:
         st.warning(f"Cancelled: {event.cancellation_reason}")
     if event.status == "postponed":

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from core.auth.permissions import ORDERS_REFUND
+from core.auth.permissions import COMPLIANCE_MANAGE, ORDERS_REFUND
 from core.checkout.orders import cancel_order, refund_order
 from core.models.ticketing import ORDER_STATUSES
 from core.services.orders import (
@@ -20,6 +20,7 @@ from core.services.orders import (
     search_orders,
 )
 from dashboard import session
+from dashboard.registry import PAGES_DIR
 from dashboard.runtime import show_error
 from dashboard.widgets import confirmed
 
@@ -293,6 +294,14 @@ with right:
         )
     else:
         st.caption("The audit log holds no entry for this order.")
+
+if identity.can(COMPLIANCE_MANAGE):
+    st.page_link(
+        PAGES_DIR / "audit_log.py",
+        label="Full history in the audit log",
+        icon=":material/history:",
+        query_params={"table": "orders", "record": str(order_id)},
+    )
 
 st.markdown("**Cancel or refund**")
 if not identity.can(ORDERS_REFUND):

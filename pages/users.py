@@ -19,6 +19,7 @@ from core.auth import (
 from core.auth.permissions import ALL_ROLES
 from core.models.identity import USER_STATUSES
 from dashboard import session
+from dashboard.registry import PAGES_DIR
 from dashboard.runtime import show_error
 from dashboard.views import RESET_URL_PATH
 
@@ -127,6 +128,12 @@ with manage_tab:
     person = chosen[picked]
     user_id = uuid.UUID(picked)
     actor = session.actor()
+    st.page_link(
+        PAGES_DIR / "audit_log.py",
+        label="History in the audit log",
+        icon=":material/history:",
+        query_params={"table": "users", "record": picked},
+    )
 
     # Roles outside the dashboard's catalogue (demo attendees, models) stay choosable so
     # saving other roles does not silently drop them.

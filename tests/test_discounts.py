@@ -190,14 +190,15 @@ def test_create_stores_every_rule_and_the_mappings(owner: Engine, organizer: Ide
         ).one()
         audit = conn.execute(
             text("SELECT action FROM audit_logs WHERE table_name = 'discount_codes'"
-                 " AND record_id = :c"),
+                 " AND record_id = :c ORDER BY seq"),
             {"c": str(made.code_id)},
         ).scalars().all()  # fmt: skip
     assert tuple(row) == (
         D("15.00"), D("40.00"), D("60.00"), 5, True, True, False, "Spring",
         organizer.user_id, 1, 1,
     )  # fmt: skip
-    assert audit == ["discount_codes.created"]
+    # The trigger's row, then the service's with the code's events and ticket types.
+    assert audit == ["discount_codes.insert", "discount_codes.created"]
 
     # The checkout applies what was stored: 15 % of the VIP ticket only.
     session_id = uuid.uuid4().hex

@@ -265,7 +265,10 @@ def test_history_comes_from_the_audit_trail_for_admins_only(
         )
     seen = get_order(admin.actor(), order_id)
     assert seen.history_visible
-    assert [(h.actor, h.action, h.changes) for h in seen.history] == [
+    # The audit trigger's rows of the sale (by the organizer), then the one added above.
+    assert seen.history[0].action == "orders.insert"
+    assert seen.history[0].actor == organizer.full_name
+    assert [(h.actor, h.action, h.changes) for h in seen.history[-1:]] == [
         ("Ada Auditor", "orders.update", "status: pending → completed")
     ]
     hidden = get_order(organizer.actor(), order_id)
@@ -274,8 +277,8 @@ def test_history_comes_from_the_audit_trail_for_admins_only(
     at = _open_order(admin, scalar(owner, "SELECT order_number FROM orders WHERE id = :o",
                                    o=order_id))  # fmt: skip
     history = at.dataframe[-1].value
-    assert list(history["Who"]) == ["Ada Auditor"]
-    assert list(history["Changes"]) == ["status: pending → completed"]
+    assert list(history["Who"])[-1] == "Ada Auditor"
+    assert list(history["Changes"])[-1] == "status: pending → completed"
     assert "only admins can read" not in messages(at)
 
 

@@ -237,7 +237,11 @@ def test_keys_and_compliance_rows_are_for_admins_only(
         _as(conn, world.alice)
         assert {t: _count(conn, f"SELECT 1 FROM {t}") for t in tables} == dict.fromkeys(tables, 0)
         assert _changed(conn, "UPDATE data_subject_requests SET notes = 'x'") == 0
-        assert _changed(conn, "DELETE FROM audit_logs") == 0
+        # Audit rows are append-only for the app role (migration 0005).
+        savepoint = conn.begin_nested()
+        with pytest.raises(ProgrammingError, match="permission denied"):
+            conn.execute(text("DELETE FROM audit_logs"))
+        savepoint.rollback()
         assert _refused(
             conn,
             "INSERT INTO encryption_keys (key_name, key_version, key_reference)"

@@ -218,15 +218,16 @@ def _entry(row: Any) -> AuditEntry:
     return AuditEntry(*row)
 
 
-def _fetch(
-    session: Session,
+def page_query(
     filters: AuditFilters,
     user_id: uuid.UUID | None,
     *,
-    older_than: Cursor | None,
-    newer_than: Cursor | None,
-    limit: int,
-) -> list[AuditEntry]:
+    older_than: Cursor | None = None,
+    newer_than: Cursor | None = None,
+    limit: int = 50,
+) -> tuple[str, dict[str, Any], bool]:
+    """The SQL of one page and its parameters, and whether it reads oldest first (a page
+    before `newer_than`). Public for bench/audit.py, which EXPLAINs it."""
     clauses, params = _where(filters, user_id)
     order = "DESC"
     if older_than is not None:
@@ -238,8 +239,23 @@ def _fetch(
         order = "ASC"
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
     sql = f"{_COLUMNS}{where} ORDER BY a.created_at {order}, a.seq {order} LIMIT :limit"
-    rows = [_entry(r) for r in session.execute(text(sql), params | {"limit": limit})]
-    return rows if order == "DESC" else rows[::-1]
+    return sql, params | {"limit": limit}, order == "ASC"
+
+
+def _fetch(
+    session: Session,
+    filters: AuditFilters,
+    user_id: uuid.UUID | None,
+    *,
+    older_than: Cursor | None,
+    newer_than: Cursor | None,
+    limit: int,
+) -> list[AuditEntry]:
+    sql, params, ascending = page_query(
+        filters, user_id, older_than=older_than, newer_than=newer_than, limit=limit
+    )
+    rows = [_entry(r) for r in session.execute(text(sql), params)]
+    return rows[::-1] if ascending else rows
 
 
 def browse_audit_log(

@@ -1,8 +1,10 @@
 """Managing users: list, invite, set roles, deactivate, reactivate, unlock.
 
-Every service needs users.manage, runs as the acting admin (row-level security lets
-admins see every account) and writes an audit row in the same transaction. The last
-active admin can be neither deactivated nor demoted.
+Every service needs users.manage and runs as the acting admin (row-level security lets
+admins see every account). The audit trigger (migration 0005) records every change to
+users and user_roles in the same transaction; invitations and role changes also write a
+summary row naming the roles. The last active admin can be neither deactivated nor
+demoted.
 """
 
 from __future__ import annotations
@@ -172,7 +174,7 @@ def deactivate_user(actor: Actor, user_id: uuid.UUID) -> None:
         old = _status(uow.session, user_id)
         if ADMIN in _roles_of(uow.session, user_id) and old == "active":
             _keep_an_admin(uow.session, user_id, "be deactivated")
-        _set_status(uow.session, actor, user_id, old, "inactive", "users.deactivated")
+        _set_status(uow.session, user_id, "inactive")
         uow.commit()
 
 
@@ -183,8 +185,8 @@ def reactivate_user(actor: Actor, user_id: uuid.UUID) -> None:
     """
     require(actor, USERS_MANAGE)
     with unit_of_work(actor) as uow:
-        old = _status(uow.session, user_id)
-        _set_status(uow.session, actor, user_id, old, "active", "users.reactivated")
+        _status(uow.session, user_id)
+        _set_status(uow.session, user_id, "active")
         uow.commit()
 
 
@@ -200,7 +202,6 @@ def unlock_user(actor: Actor, user_id: uuid.UUID) -> None:
             text("UPDATE users SET login_attempts = 0, locked_until = NULL WHERE id = :u"),
             {"u": user_id},
         )
-        record(uow.session, actor, "users.unlocked", user_id, new={"login_attempts": 0})
         uow.commit()
 
 
@@ -266,8 +267,6 @@ def _add_roles(session: Session, user_id: uuid.UUID, roles: Sequence[str]) -> No
         )
 
 
-def _set_status(
-    session: Session, actor: Actor, user_id: uuid.UUID, old: str, new: str, action: str
-) -> None:
+def _set_status(session: Session, user_id: uuid.UUID, new: str) -> None:
+    # The audit trigger records the change (users.update, old and new status).
     session.execute(text("UPDATE users SET status = :s WHERE id = :u"), {"s": new, "u": user_id})
-    record(session, actor, action, user_id, old={"status": old}, new={"status": new})

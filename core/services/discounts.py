@@ -8,7 +8,9 @@ counter (`current_usage`); nothing here writes it.
 
 Codes are stored upper-case and must be unique among discount *and* promotional codes:
 the checkout looks a typed code up case-insensitively in both, so a duplicate would
-shadow the other code. Every service needs events.manage; changes write an audit row.
+shadow the other code. Every service needs events.manage. The audit trigger records every
+change to a code; creating and editing also write a row with its events and ticket types
+(the mapping tables are not audited by trigger).
 """
 
 from __future__ import annotations
@@ -692,14 +694,6 @@ def set_discount_code_active(actor: Actor, code_id: uuid.UUID, active: bool) -> 
             session.execute(
                 text("UPDATE discount_codes SET is_active = :a WHERE id = :c"),
                 {"a": active, "c": code_id},
-            )
-            _audit(
-                session,
-                actor,
-                "discount_codes.activated" if active else "discount_codes.deactivated",
-                code_id,
-                old={"is_active": was},
-                new={"is_active": active},
             )
         row = session.execute(
             text(_LIST.format(where="c.id = :id")), {"id": code_id, "limit": 1, "offset": 0}

@@ -683,7 +683,6 @@ def create_event(actor: Actor, data: EventInput) -> EventDetail:
         event = Event(organizer_id=actor.user_id, status="draft", **values)
         uow.session.add(event)
         uow.session.flush()
-        _audit(uow, "event.created", event.id, new=_jsonable(values))
         detail = _detail(uow, event.id)
         uow.commit()
     return detail
@@ -705,14 +704,6 @@ def update_event(actor: Actor, event_id: uuid.UUID, data: EventInput) -> EventDe
         for key, value in changed.items():
             setattr(event, key, value)
         uow.session.flush()
-        if changed:
-            _audit(
-                uow,
-                "event.updated",
-                event.id,
-                old=_jsonable({k: old[k] for k in changed}),
-                new=_jsonable(changed),
-            )
         detail = _detail(uow, event.id)
         uow.commit()
     return detail

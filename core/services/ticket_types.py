@@ -18,7 +18,6 @@ from decimal import Decimal
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from core.auth.audit import record_by_person
 from core.auth.permissions import EVENTS_MANAGE
 from core.checkout.availability import read_availability
 from core.checkout.holds import held_quantity, lock_event_capacity
@@ -208,7 +207,6 @@ def create_ticket_type(actor: Actor, event_id: uuid.UUID, draft: TicketTypeDraft
         session.flush()
         if tt.seating_section_id is not None:
             open_section_seats(session, tt.seating_section_id, event_id)
-        _audit(session, actor, "event.ticket_type.created", tt.id, None, _snapshot(tt))
         view = _committed_view(session, tt, sections)
         uow.commit()
     return view
@@ -246,7 +244,6 @@ def update_ticket_type(
                 "The section cannot change once seats of this type are sold or held.",
                 field="seating_section_id",
             )
-        before = _snapshot(tt)
         tt.name = draft.name.strip()
         tt.description = blank_to_none(draft.description)
         tt.tier = draft.tier
@@ -262,7 +259,6 @@ def update_ticket_type(
         session.flush()
         if tt.seating_section_id is not None:
             open_section_seats(session, tt.seating_section_id, tt.event_id)
-        _audit(session, actor, "event.ticket_type.updated", tt.id, before, _snapshot(tt))
         view = _committed_view(session, tt, sections)
         uow.commit()
     return view
@@ -280,15 +276,6 @@ def set_ticket_type_active(
         if tt.is_active != active:
             tt.is_active = active
             session.flush()
-            action = "activated" if active else "deactivated"
-            _audit(
-                session,
-                actor,
-                f"event.ticket_type.{action}",
-                tt.id,
-                {"is_active": not active},
-                {"is_active": active},
-            )
         event = session.get(Event, tt.event_id)
         assert event is not None
         view = _committed_view(session, tt, _sections(session, event.venue_id))
@@ -435,29 +422,3 @@ def _check_draft(draft: TicketTypeDraft) -> None:
             "Tax rate must be at least 0 and below 1 (a fraction, e.g. 0.0825).",
             field="tax_rate",
         )
-
-
-def _snapshot(tt: TicketType) -> dict[str, object]:
-    return {
-        "name": tt.name,
-        "tier": tt.tier,
-        "base_price": str(tt.base_price),
-        "total_capacity": tt.total_capacity,
-        "sale_start_date": tt.sale_start_date.isoformat(),
-        "sale_end_date": tt.sale_end_date.isoformat(),
-        "max_quantity_per_order": tt.max_quantity_per_order,
-        "seating_section_id": str(tt.seating_section_id) if tt.seating_section_id else None,
-        "tax_rate": str(tt.tax_rate) if tt.tax_rate is not None else None,
-        "is_active": tt.is_active,
-    }
-
-
-def _audit(
-    session: Session,
-    actor: Actor,
-    action: str,
-    record_id: uuid.UUID,
-    old: dict[str, object] | None,
-    new: dict[str, object] | None,
-) -> None:
-    record_by_person(session, actor, action, record_id, old=old, new=new, table="ticket_types")
