@@ -42,10 +42,10 @@ _ORDERS = (
     "SELECT o.id FROM orders o WHERE o.user_id = CAST(:u AS uuid)"
     " OR lower(o.billing_email) = ANY(CAST(:emails AS text[]))"
 )
-_PATTERN = "gdpr_pattern(CAST(:terms AS text[]))"
+_LIKES = "gdpr_like_patterns(CAST(:terms AS text[]))"
 
 # (category, title, query returning one jsonb per row). Parameters: :u (account id or
-# NULL), :emails (lower-case), :terms (emails and the account id, for free-form payloads).
+# NULL), :emails (lower-case), :terms (emails and the account id, looked for in free-form payloads).
 CATEGORIES: tuple[tuple[str, str, str], ...] = (
     (
         "account",
@@ -175,7 +175,8 @@ CATEGORIES: tuple[tuple[str, str, str], ...] = (
         " 'table', a.table_name, 'record_id', a.record_id, 'by_them', a.user_id ="
         " CAST(:u AS uuid), 'old', a.old_data, 'new', a.new_data) FROM audit_logs a"
         " WHERE a.user_id = CAST(:u AS uuid) OR a.record_id = CAST(:u AS text)"
-        f" OR a.old_data::text ~* {_PATTERN} OR a.new_data::text ~* {_PATTERN}"
+        f" OR lower(a.old_data::text) LIKE ANY ({_LIKES})"
+        f" OR lower(a.new_data::text) LIKE ANY ({_LIKES})"
         f" ORDER BY a.created_at, a.id LIMIT {AUDIT_LIMIT}",
     ),
     (
@@ -184,8 +185,9 @@ CATEGORIES: tuple[tuple[str, str, str], ...] = (
         "SELECT jsonb_build_object('id', d.id, 'created_at', d.created_at, 'event_type',"
         " d.event_type, 'status', d.status, 'payload', d.payload) FROM webhook_delivery_logs d"
         " WHERE d.webhook_id IN (SELECT id FROM gdpr_subject_webhooks(CAST(:u AS uuid)))"
-        f" OR d.payload::text ~* {_PATTERN} OR d.response_body ~* {_PATTERN}"
-        f" OR d.error_message ~* {_PATTERN} ORDER BY d.created_at, d.id",
+        f" OR lower(d.payload::text) LIKE ANY ({_LIKES})"
+        f" OR lower(d.response_body::text) LIKE ANY ({_LIKES})"
+        f" OR lower(d.error_message::text) LIKE ANY ({_LIKES}) ORDER BY d.created_at, d.id",
     ),
     (
         "domain_events",
@@ -194,7 +196,8 @@ CATEGORIES: tuple[tuple[str, str, str], ...] = (
         " e.event_type, 'aggregate_type', e.aggregate_type, 'aggregate_id', e.aggregate_id,"
         " 'data', e.event_data, 'metadata', e.metadata) FROM domain_events e"
         " WHERE e.aggregate_id = CAST(:u AS text)"
-        f" OR e.event_data::text ~* {_PATTERN} OR e.metadata::text ~* {_PATTERN}"
+        f" OR lower(e.event_data::text) LIKE ANY ({_LIKES})"
+        f" OR lower(e.metadata::text) LIKE ANY ({_LIKES})"
         " ORDER BY e.occurred_at, e.id",
     ),
     (
@@ -203,8 +206,10 @@ CATEGORIES: tuple[tuple[str, str, str], ...] = (
         "SELECT jsonb_build_object('id', j.id, 'job_type', j.job_type, 'status', j.status,"
         " 'created_at', j.created_at, 'payload', j.payload) FROM background_jobs j"
         " WHERE j.created_by = CAST(:u AS uuid)"
-        f" OR j.payload::text ~* {_PATTERN} OR j.result::text ~* {_PATTERN}"
-        f" OR j.error ~* {_PATTERN} OR j.progress_message ~* {_PATTERN}"
+        f" OR lower(j.payload::text) LIKE ANY ({_LIKES})"
+        f" OR lower(j.result::text) LIKE ANY ({_LIKES})"
+        f" OR lower(j.error::text) LIKE ANY ({_LIKES})"
+        f" OR lower(j.progress_message::text) LIKE ANY ({_LIKES})"
         " ORDER BY j.created_at, j.id",
     ),
     (
@@ -308,7 +313,7 @@ def discover(
     params = {
         "u": subject.user_id,
         "emails": list(subject.emails),
-        # gdpr_pattern ignores an empty list (NULL pattern matches nothing).
+        # No terms: gdpr_like_patterns is NULL, which matches nothing.
         "terms": terms,
     }
     found = Discovery(subject)

@@ -48,7 +48,8 @@ def _scrub(column: str, *, json: bool = False) -> str:
 
 
 def _where_any(*columns: str) -> str:
-    return " OR ".join(f"{c}::text ~* {_RE}" for c in columns)
+    likes = "gdpr_like_patterns(CAST(:terms AS text[]))"
+    return " OR ".join(f"lower({c}::text) LIKE ANY ({likes})" for c in columns)
 
 
 @dataclass(frozen=True)

@@ -62,10 +62,22 @@ LANGUAGE sql IMMUTABLE SET search_path = @schema@, pg_temp AS $$
          LATERAL (VALUES (t), (substr(to_jsonb(t)::text, 2, length(to_jsonb(t)::text) - 2))) v(f)
 $$;
 
+-- The same terms as lower-case LIKE patterns ('%term%', wildcards escaped): finding rows
+-- with lower(x) LIKE ANY (...) is about five times faster than with the regular
+-- expression (bench/gdpr.py); the expression then only rewrites the rows found.
+CREATE FUNCTION gdpr_like_patterns(p_terms text[]) RETURNS text[]
+LANGUAGE sql IMMUTABLE SET search_path = @schema@, pg_temp AS $$
+  SELECT array_agg(DISTINCT '%' || replace(replace(replace(lower(f), '\', '\\'), '%', '\%'),
+                                            '_', '\_') || '%')
+    FROM (SELECT t FROM unnest(p_terms) t WHERE length(btrim(t)) >= 3) terms,
+         LATERAL (VALUES (t), (substr(to_jsonb(t)::text, 2, length(to_jsonb(t)::text) - 2))) v(f)
+$$;
+
 CREATE FUNCTION audit_redact(p_terms text[]) RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = @schema@, pg_temp AS $$
 DECLARE
   pattern text := gdpr_pattern(p_terms);
+  likes text[] := gdpr_like_patterns(p_terms);
   changed bigint;
 BEGIN
   PERFORM gdpr_assert_allowed();
@@ -80,7 +92,7 @@ BEGIN
                          THEN regexp_replace(new_data::text, pattern, '[erased]', 'gi')::jsonb
                          ELSE new_data END,
          is_redacted = true
-   WHERE old_data::text ~* pattern OR new_data::text ~* pattern;
+   WHERE lower(old_data::text) LIKE ANY (likes) OR lower(new_data::text) LIKE ANY (likes);
   GET DIAGNOSTICS changed = ROW_COUNT;
   RETURN changed;
 END $$;
@@ -120,12 +132,12 @@ CREATE FUNCTION gdpr_scan(p_terms text[])
 RETURNS TABLE (table_name text, column_name text, hits bigint)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = @schema@, pg_temp AS $$
 DECLARE
-  pattern text := gdpr_pattern(p_terms);
+  likes text[] := gdpr_like_patterns(p_terms);
   rel record;
   counts bigint[];
 BEGIN
   PERFORM gdpr_assert_allowed();
-  IF pattern IS NULL THEN
+  IF likes IS NULL THEN
     RETURN;
   END IF;
   FOR rel IN
@@ -143,10 +155,11 @@ BEGIN
      ORDER BY c.relname
   LOOP
     EXECUTE format('SELECT ARRAY[%s] FROM ONLY %s',
-                   (SELECT string_agg(format('count(*) FILTER (WHERE %I::text ~* $1)', col), ', ')
+                   (SELECT string_agg(format('count(*) FILTER (WHERE lower(%I::text) LIKE ANY ($1))', col),
+                                      ', ')
                       FROM unnest(rel.cols) col),
                    rel.oid::regclass)
-       INTO counts USING pattern;
+       INTO counts USING likes;
     FOR i IN 1 .. array_length(rel.cols, 1) LOOP
       IF counts[i] > 0 THEN
         table_name := rel.relname;
@@ -279,6 +292,7 @@ def upgrade() -> None:
         op.execute(f"REVOKE EXECUTE ON FUNCTION {signature} FROM PUBLIC")
         op.execute(f"GRANT EXECUTE ON FUNCTION {signature} TO {role}")
     op.execute(f"GRANT EXECUTE ON FUNCTION gdpr_pattern(text[]) TO {role}")
+    op.execute(f"GRANT EXECUTE ON FUNCTION gdpr_like_patterns(text[]) TO {role}")
     op.execute(f"GRANT EXECUTE ON FUNCTION gdpr_erase_keys(jsonb, text[]) TO {role}")
 
 
@@ -288,6 +302,7 @@ def downgrade() -> None:
     for signature in reversed(DEFINER_FUNCTIONS):
         op.execute(f"DROP FUNCTION {signature}")
     op.execute("DROP FUNCTION gdpr_pattern(text[])")
+    op.execute("DROP FUNCTION gdpr_like_patterns(text[])")
     op.execute("DROP FUNCTION gdpr_erase_keys(jsonb, text[])")
     op.drop_index("idx_data_subject_requests_export_job_id", table_name="data_subject_requests")
     for column in ("outcome", "export_fingerprint", "exported_at", "export_file", "export_job_id"):
