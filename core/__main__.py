@@ -1,5 +1,5 @@
 """Command line: `python -m core migrate | demo --scale small|large | partitions | check |
-retention [--dry-run] | new-key | worker [--once]`."""
+audit-seal | audit-verify | retention [--dry-run] | new-key | worker [--once]`."""
 
 from __future__ import annotations
 
@@ -22,6 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     worker = sub.add_parser("worker", help="run background jobs and periodic tasks")
     worker.add_argument("--once", action="store_true", help="run due jobs, then exit")
     worker.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
+    seal = sub.add_parser("audit-seal", help="seal pending audit entries into the hash chain")
+    seal.add_argument("--batch", type=int, default=50_000)
+    sub.add_parser("audit-verify", help="seal, then verify the audit chain (exit 1 if broken)")
     retention = sub.add_parser("retention", help="apply the retention policy (audited)")
     retention.add_argument("--dry-run", action="store_true", help="only count what would go")
     sub.add_parser("new-key", help="print a fresh encryption key for key rotation")
@@ -65,6 +68,15 @@ def main(argv: list[str] | None = None) -> int:
 
         at = refresh_rollups(Actor.system("refresh-analytics"))
         print(f"analytics rollups refreshed at {at:%Y-%m-%d %H:%M:%S} UTC")
+    elif args.command in ("audit-seal", "audit-verify"):
+        from core.audit.chain import seal_all, verify_chain
+
+        if args.command == "audit-seal":
+            print(f"sealed {seal_all(args.batch):,} audit entries")
+        else:
+            report = verify_chain(seal_first=True)
+            print(report.summary())
+            return 0 if report.ok else 1
     elif args.command == "retention":
         from core.retention.cli import run
 
