@@ -6,7 +6,7 @@
 Needs the `large` demo in DATABASE_URL's database (see the README). Signs in (in the
 session state, as the tests do) as an active marketing user, so the services run as the
 app role under row-level security exactly as the pages call them. For date ranges of 30,
-90 (the pages' default) and 365 days ending today it times, interleaved, `--repeat` times
+90 and 365 days ending today it times, interleaved, `--repeat` times
 after one warm-up:
 
 - each dashboard's core call: every query the page needs for its figures, in its one
@@ -18,7 +18,7 @@ The ratio dashboard / count(*) is what the analysis costs over a scan of the sam
 It runs twice: with the monthly rollups emptied (every figure from the daily rows), then
 after `refresh_analytics_rollups()` (timed once), when ranges longer than 92 days read
 whole months from the rollups. Last, each dashboard page rendered through AppTest (the
-router, the options, the core call and the drawing) with its default 90 days; goal: under
+router, the options, the core call and the drawing) with its default 30 days; goal: under
 one second. It leaves the rollups refreshed. Exit status 1 when a page misses the goal.
 """
 

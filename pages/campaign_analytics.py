@@ -27,6 +27,8 @@ from dashboard.runtime import show_error
 
 # Shared with the sponsor ROI page: one date range for the marketing dashboards.
 WINDOW = "analytics_window"
+# The last 30 days when a person first opens the marketing dashboards.
+DEFAULT_DAYS = 30
 FLASH = "campaign_analytics.flash"
 TOP = 15
 METRICS = {
@@ -58,7 +60,7 @@ today = datetime.now(UTC).date()
 row1 = st.columns([2, 3, 3])
 picked = row1[0].date_input(
     "Dates",
-    value=(today - timedelta(days=90), today),
+    value=(today - timedelta(days=DEFAULT_DAYS - 1), today),
     max_value=today,
     key=WINDOW,
     persist_state="session",
@@ -72,11 +74,15 @@ events = row1[1].multiselect(
     persist_state="session",
 )
 chosen_events = set(events)
-# Campaigns are offered for the chosen events only, so the list stays short.
+span = picked if isinstance(picked, tuple) and len(picked) == 2 else (today, today)
+# Only campaigns running in the range (and of the chosen events) are offered: a few
+# hundred options at most instead of every campaign ever run.
 campaign_names = {
     str(c.campaign_id): f"{c.name} · {c.status}"
     for c in options.campaigns
-    if not chosen_events or str(c.event_id) in chosen_events
+    if (not chosen_events or str(c.event_id) in chosen_events)
+    and c.start_date <= span[1]
+    and c.end_date >= span[0]
 }
 campaigns = row1[2].multiselect(
     "Campaigns (none: all)",

@@ -21,6 +21,8 @@ from dashboard.runtime import show_error
 
 # Shared with the campaign analytics page: one date range for the marketing dashboards.
 WINDOW = "analytics_window"
+# The last 30 days when a person first opens the marketing dashboards.
+DEFAULT_DAYS = 30
 FLASH = "sponsor_roi.flash"
 TOP = 15
 METRICS = {
@@ -53,7 +55,7 @@ today = datetime.now(UTC).date()
 top = st.columns([2, 3, 3])
 picked = top[0].date_input(
     "Dates",
-    value=(today - timedelta(days=90), today),
+    value=(today - timedelta(days=DEFAULT_DAYS - 1), today),
     max_value=today,
     key=WINDOW,
     persist_state="session",

@@ -76,6 +76,16 @@ def _order(
         completed_at=at if status == "completed" else None,
         cancelled_at=at if status == "cancelled" else None,
     )
+    # The checkout records each use of a code with its order, and drops it when the whole
+    # order is cancelled or refunded.
+    if status != "cancelled":
+        s.execute(
+            text(
+                "INSERT INTO promotional_code_usage (code_id, user_id, order_id, used_at,"
+                " discount_amount, order_total) VALUES (:c, :u, :o, :at, :d, :t)"
+            ),
+            {"c": code_id, "u": user_id, "o": order_id, "at": at, "d": discount, "t": final},
+        )
     _insert(
         s,
         "order_items",

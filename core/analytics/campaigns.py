@@ -22,7 +22,6 @@ from core.analytics.metrics import (
 )
 from core.analytics.window import DateWindow
 from core.auth.permissions import ANALYTICS_VIEW
-from core.checkout.orders import LIVE_ORDER_STATUSES
 from core.db import Actor, unit_of_work
 from core.errors import ValidationError
 from core.models.marketing import CAMPAIGN_STATUSES
@@ -208,10 +207,11 @@ def _figures(row: Any, offset: int = 0) -> CampaignFigures:
 
 _MEASURES = ("impressions", "clicks", "conversions", "revenue", "cost", "paid_revenue")
 _SUMS = ", ".join(f"coalesce(sum({m}), 0) AS {m}" for m in _MEASURES)
-# Orders are placed at instants; the range's days are UTC days.
-_ORDER_WINDOW = (
-    "o.created_at >= CAST(:start AS timestamp) AT TIME ZONE 'UTC'"
-    " AND o.created_at < CAST(:stop AS timestamp) AT TIME ZONE 'UTC'"
+_RESUMS = ", ".join(f"sum({m})" for m in _MEASURES)
+# A code is used at an instant; the range's days are UTC days.
+_USE_WINDOW = (
+    "u.used_at >= CAST(:start AS timestamp) AT TIME ZONE 'UTC'"
+    " AND u.used_at < CAST(:stop AS timestamp) AT TIME ZONE 'UTC'"
 )
 
 
@@ -219,9 +219,9 @@ def get_campaign_dashboard(actor: Actor, flt: CampaignFilter) -> CampaignDashboa
     """Every figure of the campaign analytics page for `flt`, in one read-only transaction.
 
     Campaign figures come from campaign_analytics (whole past months from the refreshed
-    rollups when the range is long); promo-code figures from live orders placed in the
-    range. Raises ValidationError for an unknown status, PermissionDenied without
-    analytics.view.
+    rollups when the range is long) in one pass; promo-code figures from the codes' uses
+    in the range by live orders. Raises ValidationError for an unknown status,
+    PermissionDenied without analytics.view.
     """
     _validate(flt)
     window = flt.window
@@ -236,28 +236,11 @@ def get_campaign_dashboard(actor: Actor, flt: CampaignFilter) -> CampaignDashboa
             params["f_channels"] = list(flt.channels)
         src, src_params = rollups.source(rollups.CAMPAIGN, window, rollups=use, where=where)
         params.update(src_params)
-        campaigns = _by_campaign(s, src, params, flt)
-        channels = tuple(
-            ChannelRow(r[0], _figures(r, 1))
-            for r in s.execute(
-                text(f"SELECT channel, {_SUMS} FROM ({src}) f GROUP BY channel ORDER BY channel"),
-                params,
-            )
-        )
-        trend = tuple(
-            TrendPoint(r[0], r[1], _figures(r, 2))
-            for r in s.execute(
-                text(
-                    f"SELECT date_trunc(:grain, day)::date AS period, channel, {_SUMS}"
-                    f" FROM ({src}) f GROUP BY 1, 2 ORDER BY 1, 2"
-                ),
-                {**params, "grain": window.grain},
-            )
-        )
-        burn, budget = _burn(s, src, params, flt)
+        promos, attributed = _promos(s, flt)
+        campaigns, channels, trend, spent = _campaign_sets(s, src, params, window, attributed)
+        burn, budget = _burn(s, flt, spent)
         emails = _emails(s, flt, use)
         platforms = _platforms(s, flt, use)
-        promos = _promos(s, flt)
     totals = CampaignFigures(
         sum(c.figures.impressions for c in channels),
         sum(c.figures.clicks for c in channels),
@@ -287,91 +270,118 @@ def get_campaign_dashboard(actor: Actor, flt: CampaignFilter) -> CampaignDashboa
     )
 
 
-_ATTRIBUTED = f"""
-    SELECT pc.campaign_id, sum(oi.quantity) AS tickets, sum(oi.final_price) AS revenue
-      FROM order_items oi
-      JOIN promotional_codes pc ON pc.id = oi.promotional_code_id
-      JOIN orders o ON o.id = oi.order_id
-     WHERE oi.promotional_code_id IS NOT NULL AND oi.refunded_at IS NULL
-       AND o.status IN {tuple(LIVE_ORDER_STATUSES)!r}
-       AND {_ORDER_WINDOW}
-       AND pc.campaign_id IS NOT NULL
-     GROUP BY pc.campaign_id
-"""
+# GROUPING(campaign_id, channel, period) of each grouping set below.
+_PER_CAMPAIGN, _PER_CHANNEL, _PER_PERIOD_CHANNEL, _PER_PERIOD = 3, 5, 4, 6
 
 
-def _by_campaign(
-    s: Session, src: str, params: dict[str, Any], flt: CampaignFilter
-) -> tuple[CampaignRow, ...]:
+def _campaign_sets(
+    s: Session,
+    src: str,
+    params: dict[str, Any],
+    window: DateWindow,
+    attributed: dict[uuid.UUID, tuple[int, Decimal]],
+) -> tuple[
+    tuple[CampaignRow, ...], tuple[ChannelRow, ...], tuple[TrendPoint, ...], dict[date, Decimal]
+]:
+    """Per campaign, per channel, per period and channel, and cost per period: one pass
+    over the source rows (GROUPING SETS)."""
     rows = s.execute(
         text(
             f"""
-            WITH f AS (SELECT campaign_id, {_SUMS} FROM ({src}) x GROUP BY campaign_id),
-                 a AS ({_ATTRIBUTED})
-            SELECT c.id, c.name, c.status, e.title, c.budget,
-                   {", ".join(f"f.{m}" for m in _MEASURES)},
-                   coalesce(a.tickets, 0), coalesce(a.revenue, 0)
-              FROM f JOIN marketing_campaigns c ON c.id = f.campaign_id
+            WITH g AS (
+                SELECT campaign_id, channel, period,
+                       GROUPING(campaign_id, channel, period) AS grouping_set, {_SUMS}
+                  FROM (SELECT x.*, date_trunc(:grain, x.day)::date AS period
+                          FROM ({src}) x) f
+                 GROUP BY GROUPING SETS ((campaign_id), (period, channel))
+            ), by_period_channel AS (
+                SELECT * FROM g WHERE grouping_set = {_PER_PERIOD_CHANNEL}
+            ), sets AS (
+                SELECT * FROM g
+                UNION ALL
+                -- Per channel and per period: from the per-period-and-channel sums, a
+                -- few thousand rows, instead of two more hash tables over every row.
+                SELECT NULL, channel, NULL, {_PER_CHANNEL}, {_RESUMS}
+                  FROM by_period_channel GROUP BY channel
+                UNION ALL
+                SELECT NULL, NULL, period, {_PER_PERIOD}, {_RESUMS}
+                  FROM by_period_channel GROUP BY period
+            )
+            SELECT g.grouping_set, g.campaign_id, g.channel, g.period,
+                   {", ".join(f"g.{m}" for m in _MEASURES)}, c.name, c.status, e.title, c.budget
+              FROM sets g LEFT JOIN marketing_campaigns c ON c.id = g.campaign_id
               LEFT JOIN events e ON e.id = c.event_id
-              LEFT JOIN a ON a.campaign_id = c.id
-             ORDER BY f.revenue DESC, c.name, c.id
+             ORDER BY g.grouping_set, g.revenue DESC, c.name, g.campaign_id, g.period, g.channel
             """
         ),
-        {**params, "start": flt.window.start, "stop": flt.window.stop},
+        {**params, "grain": window.grain},
     ).all()
-    return tuple(
-        CampaignRow(r[0], r[1], r[2], r[3], r[4], _figures(r, 5), int(r[11]), Decimal(r[12]))
-        for r in rows
-    )
+    campaigns: list[CampaignRow] = []
+    channels: list[ChannelRow] = []
+    trend: list[TrendPoint] = []
+    spent: dict[date, Decimal] = {}
+    for r in rows:
+        figures = _figures(r, 4)
+        if r[0] == _PER_CAMPAIGN:
+            tickets, revenue = attributed.get(r[1], (0, ZERO))
+            campaigns.append(
+                CampaignRow(r[1], r[10], r[11], r[12], r[13], figures, tickets, revenue)
+            )
+        elif r[0] == _PER_CHANNEL:
+            channels.append(ChannelRow(r[2], figures))
+        elif r[0] == _PER_PERIOD_CHANNEL:
+            trend.append(TrendPoint(r[3], r[2], figures))
+        elif r[0] == _PER_PERIOD:
+            spent[r[3]] = figures.cost
+    channels.sort(key=lambda c: c.channel)
+    trend.sort(key=lambda t: (t.period, t.channel))
+    return tuple(campaigns), tuple(channels), tuple(trend), spent
 
 
 def _burn(
-    s: Session, src: str, params: dict[str, Any], flt: CampaignFilter
+    s: Session, flt: CampaignFilter, spent: dict[date, Decimal]
 ) -> tuple[tuple[BurnPoint, ...], Decimal]:
-    """Cost spent up to each period against the budget planned up to it: each campaign's
-    budget spread evenly over its days, counted from the range's start."""
-    where, cparams = _campaign_where(flt, "id")
+    """Cost spent up to each period against the budget planned up to it: each chosen
+    campaign's budget spread evenly over its days, counted from the range's start."""
+    where, params = _campaign_where(flt, "id")
     rows = s.execute(
         text(
             f"""
             WITH periods AS (
                 SELECT p::date AS period,
-                       least((p + CAST(:step AS interval))::date, :src_stop) AS period_stop
-                  FROM generate_series(date_trunc(:grain, CAST(:src_start AS date)),
-                                       CAST(:src_stop AS date) - 1, CAST(:step AS interval)) p
-            ), spent AS (
-                SELECT date_trunc(:grain, day)::date AS period, sum(cost) AS cost
-                  FROM ({src}) x GROUP BY 1
+                       least((p + CAST(:step AS interval))::date, :stop) AS period_stop
+                  FROM generate_series(date_trunc(:grain, CAST(:start AS date)),
+                                       CAST(:stop AS date) - 1, CAST(:step AS interval)) p
             ), chosen AS (
                 SELECT id, budget, start_date, end_date FROM marketing_campaigns
                  WHERE budget IS NOT NULL AND {where}
-                   AND start_date < :src_stop AND end_date >= :src_start
-            ), planned AS (
-                SELECT p.period,
-                       coalesce(sum(c.budget * greatest(0,
-                           least(p.period_stop, c.end_date + 1)
-                           - greatest(greatest(p.period, CAST(:src_start AS date)), c.start_date))
-                           / (c.end_date - c.start_date + 1)), 0) AS planned
-                  FROM periods p LEFT JOIN chosen c ON true
-                 GROUP BY p.period
+                   AND start_date < :stop AND end_date >= :start
             )
             SELECT p.period,
-                   sum(coalesce(sp.cost, 0)) OVER (ORDER BY p.period),
-                   round(sum(p.planned) OVER (ORDER BY p.period), 2),
+                   round(sum(coalesce(sum(c.budget * greatest(0,
+                       least(p.period_stop, c.end_date + 1)
+                       - greatest(greatest(p.period, CAST(:start AS date)), c.start_date))
+                       / (c.end_date - c.start_date + 1)), 0)) OVER (ORDER BY p.period), 2),
                    (SELECT coalesce(sum(budget), 0) FROM chosen)
-              FROM planned p LEFT JOIN spent sp ON sp.period = p.period
-             ORDER BY p.period
+              FROM periods p LEFT JOIN chosen c ON true
+             GROUP BY p.period ORDER BY p.period
             """
         ),
         {
             **params,
-            **cparams,
             "grain": flt.window.grain,
             "step": f"1 {flt.window.grain}",
+            "start": flt.window.start,
+            "stop": flt.window.stop,
         },
     ).all()
-    budget = Decimal(rows[0][3]) if rows else ZERO
-    return tuple(BurnPoint(r[0], Decimal(r[1]), Decimal(r[2])) for r in rows), budget
+    budget = Decimal(rows[0][2]) if rows else ZERO
+    points, running = [], ZERO
+    for period, planned, _ in rows:
+        # A running total of per-period sums SQL computed, not an aggregate of raw rows.
+        running += spent.get(period, ZERO)
+        points.append(BurnPoint(period, running, Decimal(planned)))
+    return tuple(points), budget
 
 
 def _emails(s: Session, flt: CampaignFilter, use: bool) -> tuple[EmailRow, ...]:
@@ -380,7 +390,10 @@ def _emails(s: Session, flt: CampaignFilter, use: bool) -> tuple[EmailRow, ...]:
         rollups.EMAIL,
         flt.window,
         rollups=use,
-        where=f"email_campaign_id IN (SELECT ec.id FROM email_campaigns ec WHERE {where})",
+        # No filter: every e-mail, without a semi-join over all of them.
+        where="true"
+        if where == "true"
+        else f"email_campaign_id IN (SELECT ec.id FROM email_campaigns ec WHERE {where})",
     )
     rows = s.execute(
         text(
@@ -408,7 +421,9 @@ def _platforms(s: Session, flt: CampaignFilter, use: bool) -> tuple[PlatformRow,
         rollups.SOCIAL,
         flt.window,
         rollups=use,
-        where=f"post_id IN (SELECT sp.id FROM social_media_posts sp WHERE {where})",
+        where="true"
+        if where == "true"
+        else f"post_id IN (SELECT sp.id FROM social_media_posts sp WHERE {where})",
     )
     rows = s.execute(
         text(
@@ -425,42 +440,61 @@ def _platforms(s: Session, flt: CampaignFilter, use: bool) -> tuple[PlatformRow,
     return tuple(PlatformRow(r[0], SocialFigures(*(int(v) for v in r[1:10]))) for r in rows)
 
 
-def _promos(s: Session, flt: CampaignFilter) -> tuple[PromoRow, ...]:
+def _promos(
+    s: Session, flt: CampaignFilter
+) -> tuple[tuple[PromoRow, ...], dict[uuid.UUID, tuple[int, Decimal]]]:
+    """Per code, and per campaign (tickets and their revenue: the sales attributed to it),
+    from the codes' uses in the range. promotional_code_usage holds one row per live order
+    that used a code (the checkout drops it when the order is cancelled or refunded
+    whole), with the discount and order total as charged; tickets and their revenue come
+    from the order's items with the code, refunded items left out. A guest buyer counts
+    once per order (a guest has no account to match orders by)."""
     where, params = _campaign_where(flt, "pc.campaign_id")
     rows = s.execute(
         text(
             f"""
             WITH per_order AS (
-                SELECT oi.promotional_code_id AS code_id, o.id AS order_id,
-                       coalesce(o.user_id::text, lower(o.billing_email)) AS buyer,
-                       o.total_amount, sum(oi.quantity) AS tickets,
-                       sum(oi.discount_amount) AS discount
-                  FROM order_items oi JOIN orders o ON o.id = oi.order_id
-                 WHERE oi.promotional_code_id IS NOT NULL AND oi.refunded_at IS NULL
-                   AND o.status IN {tuple(LIVE_ORDER_STATUSES)!r}
-                   AND {_ORDER_WINDOW}
-                   AND oi.promotional_code_id IN (
-                       SELECT pc.id FROM promotional_codes pc
-                        WHERE pc.campaign_id IS NOT NULL AND {where})
-                 GROUP BY oi.promotional_code_id, o.id
+                SELECT u.code_id, pc.campaign_id,
+                       coalesce(u.user_id::text, u.order_id::text) AS buyer,
+                       u.discount_amount, u.order_total, i.tickets, i.revenue
+                  FROM promotional_code_usage u
+                  JOIN promotional_codes pc ON pc.id = u.code_id
+                 CROSS JOIN LATERAL (
+                      SELECT coalesce(sum(oi.quantity), 0) AS tickets,
+                             coalesce(sum(oi.final_price), 0) AS revenue
+                        FROM order_items oi
+                       WHERE oi.order_id = u.order_id AND oi.promotional_code_id = u.code_id
+                         AND oi.refunded_at IS NULL) i
+                 WHERE {_USE_WINDOW} AND pc.campaign_id IS NOT NULL AND {where}
             )
-            SELECT pc.id, pc.code, c.name, count(*), count(DISTINCT po.buyer),
-                   sum(po.tickets), sum(po.discount), sum(po.total_amount)
-              FROM per_order po
-              JOIN promotional_codes pc ON pc.id = po.code_id
-              LEFT JOIN marketing_campaigns c ON c.id = pc.campaign_id
-             GROUP BY pc.id, pc.code, c.name
-             ORDER BY count(*) DESC, pc.code
+            SELECT GROUPING(code_id, campaign_id), code_id, campaign_id,
+                   count(*), count(DISTINCT buyer), sum(tickets), sum(discount_amount),
+                   sum(order_total), sum(revenue)
+              FROM per_order
+             GROUP BY GROUPING SETS ((code_id), (campaign_id))
             """
         ),
         {**params, "start": flt.window.start, "stop": flt.window.stop},
     ).all()
-    return tuple(
-        PromoRow(
-            r[0],
-            r[1],
-            r[2],
-            PromoFigures(int(r[3]), int(r[4]), int(r[5]), Decimal(r[6]), Decimal(r[7])),
-        )
-        for r in rows
+    names = dict(
+        s.execute(
+            text(
+                "SELECT pc.id, pc.code || CASE WHEN c.name IS NULL THEN '' ELSE"
+                " E'\\x1f' || c.name END FROM promotional_codes pc"
+                " LEFT JOIN marketing_campaigns c ON c.id = pc.campaign_id"
+                " WHERE pc.id = ANY(:ids)"
+            ),
+            {"ids": [r[1] for r in rows if r[0] == 1]},
+        ).all()
     )
+    promos: list[PromoRow] = []
+    attributed: dict[uuid.UUID, tuple[int, Decimal]] = {}
+    for r in rows:
+        if r[0] == 1:  # grouped by code
+            code, _, campaign = names[r[1]].partition("\x1f")
+            figures = PromoFigures(int(r[3]), int(r[4]), int(r[5]), Decimal(r[6]), Decimal(r[7]))
+            promos.append(PromoRow(r[1], code, campaign or None, figures))
+        else:
+            attributed[r[2]] = (int(r[5]), Decimal(r[8]))
+    promos.sort(key=lambda p: (-p.figures.uses, p.code))
+    return tuple(promos), attributed
