@@ -306,9 +306,7 @@ with assets_tab:
                 "File": [a.file_url for a in assets],
             }
         )
-        st.dataframe(
-            table, hide_index=True, column_config={"File": st.column_config.LinkColumn()}
-        )
+        st.dataframe(table, hide_index=True, column_config={"File": st.column_config.LinkColumn()})
         download_table(table, "sponsorship-assets", key="as_export")
         pending = {str(a.asset_id): a for a in assets if a.status == "pending"}
         if pending:
@@ -409,9 +407,7 @@ with sponsors_tab:
         website = cols[2].text_input(
             "Website", value=initial.website_url or "", key=f"{prefix}_web"
         )
-        about = st.text_area(
-            "Description", value=initial.description or "", key=f"{prefix}_about"
-        )
+        about = st.text_area("Description", value=initial.description or "", key=f"{prefix}_about")
         return SponsorDraft(name, status, industry, contact, email, website, about)
 
     with st.expander("Add a sponsor", icon=":material/add:"):
@@ -429,9 +425,7 @@ with sponsors_tab:
             "Edit a sponsor", tuple(by_id), format_func=lambda k: by_id[k].name, key="spn_pick"
         )
         with st.expander("Edit", icon=":material/edit:"):
-            edited_sponsor = _sponsor_form(
-                f"spn_edit_{chosen}_{generation}", by_id[chosen].draft()
-            )
+            edited_sponsor = _sponsor_form(f"spn_edit_{chosen}_{generation}", by_id[chosen].draft())
             if st.button("Save sponsor", type="primary", key="spn_save"):
                 try:
                     saved_sponsor = update_sponsor(actor, uuid.UUID(chosen), edited_sponsor)
