@@ -222,8 +222,7 @@ is_open = summary.status in ("pending", "processing")
 st.subheader(f"{summary.request_type.capitalize()} request · {summary.subject_email}")
 top = st.columns(4)
 top[0].metric("Status", summary.status)
-top[1].metric("Due", f"{summary.due_at:%Y-%m-%d}", DUE_LABELS[summary.due] or None,
-              delta_color="inverse")  # fmt: skip
+top[1].metric("Due", f"{summary.due_at:%Y-%m-%d}")
 top[2].metric("Assigned to", summary.assignee_name or "nobody")
 top[3].metric("Account", summary.subject_name or "no account")
 if summary.due == "overdue":
