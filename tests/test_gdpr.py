@@ -611,3 +611,33 @@ def test_an_export_queued_for_a_request_rejected_since_fails_with_a_reason(
     assert job is not None and job.status == "failed"
     assert job.error == "The request is no longer being processed; nothing was exported."
     assert not any(exports.glob("*.zip"))
+
+
+def test_an_order_billed_to_someone_else_does_not_drag_them_into_the_erasure(
+    secure_database: SecureDatabase, admin: Identity
+) -> None:
+    person = plant_subject(secure_database.owner)
+    friend = plant_subject(secure_database.owner)
+    with secure_database.owner.begin() as c:
+        gift = c.execute(
+            text(
+                "INSERT INTO orders (order_number, user_id, event_id, status, total_amount,"
+                " subtotal, tax_amount, discount_amount, currency, billing_email, billing_name)"
+                " SELECT :no, :u, event_id, 'completed', 10, 10, 0, 0, 'EUR', :e, 'A friend'"
+                " FROM orders WHERE id = :o RETURNING id"
+            ),
+            {"no": f"GIFT-{uuid.uuid4().hex[:8]}", "u": person.user_id, "e": friend.email,
+             "o": person.order_id},
+        ).scalar_one()  # fmt: skip
+    request_id = _request(admin, person)
+    _export(admin, request_id)
+    erasure.erase(admin.actor(), request_id)
+    with secure_database.owner.connect() as c:
+        billed = c.execute(
+            text("SELECT billing_email FROM orders WHERE id = :o"), {"o": gift}
+        ).scalar_one()
+        friend_email = c.execute(
+            text("SELECT email FROM users WHERE id = :u"), {"u": friend.user_id}
+        ).scalar_one()
+    assert billed.endswith("@erased.invalid")
+    assert friend_email == friend.email

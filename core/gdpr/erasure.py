@@ -228,7 +228,7 @@ def erase(actor: Actor, request_id: uuid.UUID) -> ErasureResult:
                 f" {request.exported_at:%Y-%m-%d %H:%M} UTC; export again and review it"
                 " before erasing."
             )
-        terms = found.terms()
+        terms = _without_other_accounts(s, subject.user_id, found.terms())
         files = _export_files(s, subject.user_id, list(subject.emails))
         counts = _anonymize(s, subject.user_id, list(terms.emails), terms)
         set_status(s, actor, request, "completed", outcome={"erased": counts})
@@ -313,6 +313,28 @@ def _redact_audit(session: Session, found: Any, terms: Terms) -> int:
         + session.execute(
             text("SELECT audit_redact(CAST(:t AS text[]))"), {"t": terms.redacted}
         ).scalar_one()
+    )
+
+
+def _without_other_accounts(session: Session, user_id: uuid.UUID | None, terms: Terms) -> Terms:
+    """`terms` less e-mail addresses of other accounts: an order the person placed for
+    someone else names that someone, whose data this erasure must not touch."""
+    others = set(
+        session.execute(
+            text(
+                "SELECT lower(email) FROM users WHERE lower(email) = ANY(CAST(:e AS text[]))"
+                " AND id IS DISTINCT FROM CAST(:u AS uuid)"
+            ),
+            {"e": list(terms.emails), "u": user_id},
+        ).scalars()
+    )
+    if not others:
+        return terms
+    return Terms(
+        emails=tuple(e for e in terms.emails if e not in others),
+        names=terms.names,
+        phones=terms.phones,
+        free_text=terms.free_text,
     )
 
 
