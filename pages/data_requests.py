@@ -204,8 +204,9 @@ with work_list:
         "Open a request",
         tuple(options),
         format_func=lambda k: (
-            f"{options[k].subject_email} · {options[k].request_type} · {options[k].status}"
-            f" · due {options[k].due_at:%Y-%m-%d}"
+            # No status here: a selectbox keeps showing the label it was opened with.
+            f"{options[k].subject_email} · {options[k].request_type}"
+            f" · received {options[k].submitted_at:%Y-%m-%d}"
         ),
         key=PICKED,
     )
@@ -244,19 +245,21 @@ if is_open:
                 f" {METHOD_LABELS.get(detail.identity_verification_method or '', 'recorded')}",
                 icon=":material/verified_user:",
             )
-        method = st.selectbox(
-            "Verification method",
-            VERIFICATION_METHODS,
-            format_func=METHOD_LABELS.get,
-            key="dsr_verify_method",
-        )
-        if st.button("Record identity verification", key="dsr_verify"):
-            try:
-                verify_identity(actor, request_id, method)
-            except Exception as exc:
-                show_error(exc)
-            else:
-                _done("Identity verification recorded.")
+        else:
+            st.warning("Identity not verified yet.", icon=":material/gpp_maybe:")
+            method = st.selectbox(
+                "Verification method",
+                VERIFICATION_METHODS,
+                format_func=METHOD_LABELS.get,
+                key="dsr_verify_method",
+            )
+            if st.button("Record identity verification", key="dsr_verify"):
+                try:
+                    verify_identity(actor, request_id, method)
+                except Exception as exc:
+                    show_error(exc)
+                else:
+                    _done("Identity verification recorded.")
     with owner_col:
         choices = ("", *assignee_names)
         current = str(summary.assigned_to) if summary.assigned_to else ""
@@ -319,7 +322,8 @@ if is_open:
     st.markdown("##### What we hold about this person")
 if is_open and st.toggle("Search every table now", key="dsr_discover"):
     try:
-        found = discover_request(actor, request_id)
+        with st.spinner("Searching every table…"):
+            found = discover_request(actor, request_id)
     except Exception as exc:
         show_error(exc)
     else:
