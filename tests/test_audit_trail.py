@@ -282,6 +282,23 @@ def test_partitions_made_later_give_the_app_role_nothing(
     assert granted == []
 
 
+def test_the_demo_load_left_the_triggers_on_and_wrote_no_row_per_demo_row(
+    owner: Engine,
+) -> None:
+    with owner.connect() as conn:
+        states = set(
+            conn.execute(
+                text("SELECT tgenabled FROM pg_trigger WHERE tgname LIKE 'audit_trail%'")
+            ).scalars()
+        )
+        seats = conn.execute(text("SELECT count(*) FROM event_seats")).scalar_one()
+        seat_rows = conn.execute(
+            text("SELECT count(*) FROM audit_logs WHERE action = 'event_seats.insert'")
+        ).scalar_one()
+    assert states == {"O"}  # enabled (origin mode)
+    assert seats > 1_000 and seat_rows == 0
+
+
 # -- the chain ----------------------------------------------------------------------------
 
 
@@ -388,6 +405,32 @@ def test_redaction_keeps_the_chain_verifiable(owner: Engine) -> None:
         report = _verify(conn)
         tx.rollback()
     assert report.ok
+
+
+def test_verifying_the_latest_entries_trusts_what_came_before(owner: Engine) -> None:
+    seal_all()
+    with owner.connect() as conn:
+        low, high = _sealed_positions(conn)
+        original = conn.execute(
+            text("SELECT action FROM audit_logs WHERE chain_pos = :p"), {"p": low + 1}
+        ).scalar_one()
+    with owner.begin() as conn:
+        conn.execute(
+            text("UPDATE audit_logs SET action = 'forged' WHERE chain_pos = :p"), {"p": low + 1}
+        )
+    try:
+        latest = verify_chain(latest=10)
+        everything = verify_chain()
+    finally:
+        with owner.begin() as conn:
+            conn.execute(
+                text("UPDATE audit_logs SET action = :a WHERE chain_pos = :p"),
+                {"a": original, "p": low + 1},
+            )
+    assert latest.ok and latest.checked == 10 and latest.from_pos == high - 9
+    assert "the latest" in latest.summary()
+    assert not everything.ok and everything.broken_pos == low + 1
+    assert verify_chain().ok
 
 
 def _write_one(conn: Connection, marker: str, order: str) -> int:

@@ -27,6 +27,8 @@ class ChainReport:
     ok: bool
     checked: int
     pending: int
+    # Only the latest entries were checked (from `from_pos` on).
+    from_pos: int = 1
     broken_pos: int | None = None
     broken_seq: int | None = None
     broken_id: uuid.UUID | None = None
@@ -37,7 +39,8 @@ class ChainReport:
         """One line for people and the command line."""
         if self.ok:
             waiting = f"; {self.pending:,} waiting to be sealed" if self.pending else ""
-            return f"chain intact: {self.checked:,} entries{waiting}"
+            which = "" if self.from_pos <= 1 else f" (the latest, from position {self.from_pos:,})"
+            return f"chain intact: {self.checked:,} entries{which}{waiting}"
         where = f"entry {self.broken_pos}" if self.broken_pos is not None else "the chain"
         if self.broken_seq is not None:
             where += (
@@ -71,36 +74,40 @@ def seal_all(batch: int = 50_000) -> int:
     return total
 
 
-def pending_count(actor: Actor) -> int:
-    """How many audit rows wait to be sealed. Raises PermissionDenied without
-    compliance.manage."""
-    with unit_of_work(actor, read_only=True) as uow:
-        uow.require(COMPLIANCE_MANAGE)
-        return int(uow.session.execute(_PENDING).scalar_one())
-
-
 _PENDING = text("SELECT audit_pending()")
 
 
-def verify_chain(actor: Actor = SEALER, *, seal_first: bool = False) -> ChainReport:
-    """Re-check every sealed audit entry (payload digests, hash links, positions, the head)
-    in one pass and report the first broken link, if any.
+def verify_chain(
+    actor: Actor = SEALER, *, seal_first: bool = False, latest: int | None = None
+) -> ChainReport:
+    """Re-check the sealed audit entries (payload digests, hash links, positions, the head)
+    in one pass and report the first broken link, if any: all of them, or with `latest`
+    only the last `latest` (trusting the hash of the entry before them).
 
     With `seal_first`, seals what can be sealed before checking. Raises PermissionDenied
-    unless `actor` holds compliance.manage (or is a system actor).
+    unless `actor` holds compliance.manage (or is a system actor), ValueError for a
+    `latest` below 1.
     """
+    if latest is not None and latest < 1:
+        raise ValueError("latest must be at least 1")
     if seal_first:
         with unit_of_work(actor) as uow:
             uow.require(COMPLIANCE_MANAGE)
         seal_all()
     with unit_of_work(actor, read_only=True) as uow:
         uow.require(COMPLIANCE_MANAGE)
-        row = uow.session.execute(text("SELECT * FROM audit_verify()")).one()
-        pending = int(uow.session.execute(_PENDING).scalar_one())
+        session = uow.session
+        from_pos = 1
+        if latest is not None:
+            last = session.execute(text("SELECT last_pos FROM audit_chain_head")).scalar_one()
+            from_pos = max(1, int(last) - latest + 1)
+        row = session.execute(text("SELECT * FROM audit_verify(:p)"), {"p": from_pos}).one()
+        pending = int(session.execute(_PENDING).scalar_one())
     return ChainReport(
         ok=row.ok,
         checked=int(row.checked),
         pending=pending,
+        from_pos=from_pos,
         broken_pos=row.broken_pos,
         broken_seq=row.broken_seq,
         broken_id=row.broken_id,

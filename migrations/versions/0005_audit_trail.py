@@ -235,11 +235,13 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = @schema@, pg_temp AS $$
   SELECT count(*) FROM audit_logs WHERE sealed_at IS NULL
 $$;
 
--- Re-check the whole sealed chain in one pass: each row's payload against its digest
--- (redacted rows excepted: erasure overwrote their payloads on purpose), each row's hash
--- against its predecessor's hash and its own content, the positions for gaps, and the
--- last row against the head. One row: ok, how many were checked, and the first problem.
-CREATE FUNCTION audit_verify()
+-- Re-check the sealed chain from position p_from_pos (1: all of it) in one pass: each
+-- row's payload against its digest (redacted rows excepted: erasure overwrote their
+-- payloads on purpose), each row's hash against its predecessor's hash and its own
+-- content, the positions for gaps, and the last row against the head. A later start
+-- trusts the hash of the row before it. One row: ok, how many were checked, and the
+-- first problem.
+CREATE FUNCTION audit_verify(p_from_pos bigint DEFAULT 1)
 RETURNS TABLE (ok boolean, checked bigint, broken_pos bigint, broken_seq bigint,
                broken_id uuid, broken_at timestamptz, problem text)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = @schema@, pg_temp AS $$
@@ -268,19 +270,22 @@ BEGIN
                THEN 'content: this entry (or the hash of the one before it) was changed'
            END AS problem
       FROM audit_logs a
-     WHERE a.sealed_at IS NOT NULL
+     WHERE a.chain_pos >= p_from_pos - 1
     WINDOW w AS (ORDER BY a.chain_pos)
   ), first_broken AS (
-    SELECT * FROM chain WHERE chain.problem IS NOT NULL ORDER BY chain_pos LIMIT 1
+    SELECT * FROM chain
+     WHERE chain.chain_pos >= p_from_pos AND chain.problem IS NOT NULL
+     ORDER BY chain_pos LIMIT 1
   )
-  SELECT false, (SELECT count(*) FROM chain), f.chain_pos, f.seq, f.id, f.created_at, f.problem
+  SELECT false, (SELECT count(*) FROM chain WHERE chain.chain_pos >= p_from_pos),
+         f.chain_pos, f.seq, f.id, f.created_at, f.problem
     FROM first_broken f;
   IF FOUND THEN
     RETURN;
   END IF;
-  SELECT count(*), max(chain_pos) INTO total, last_pos FROM audit_logs WHERE sealed_at IS NOT NULL;
-  SELECT row_hash INTO last_hash FROM audit_logs
-   WHERE sealed_at IS NOT NULL AND chain_pos = last_pos;
+  SELECT count(*) INTO total FROM audit_logs WHERE chain_pos >= p_from_pos;
+  SELECT max(chain_pos) INTO last_pos FROM audit_logs WHERE chain_pos IS NOT NULL;
+  SELECT row_hash INTO last_hash FROM audit_logs WHERE chain_pos = last_pos;
   IF coalesce(last_pos, 0) <> head.last_pos OR coalesce(last_hash, '\x'::bytea) <> head.last_hash THEN
     RETURN QUERY SELECT false, total, coalesce(last_pos, 0), NULL::bigint, NULL::uuid,
                         NULL::timestamptz,
@@ -295,7 +300,7 @@ END $$;
 """
 
 FUNCTION_SIGNATURES = (
-    "audit_verify()",
+    "audit_verify(bigint)",
     "audit_pending()",
     "audit_seal(integer)",
     "audit_seal_horizon()",
@@ -368,6 +373,14 @@ def upgrade() -> None:
     )
     op.create_index("idx_audit_logs_user_created", "audit_logs", ["user_id", "created_at", "seq"])
     op.create_index("idx_audit_logs_action_created", "audit_logs", ["action", "created_at", "seq"])
+    # Sealed rows in chain order (verification of a range): rows enter it when sealed,
+    # so inserts never touch it.
+    op.create_index(
+        "idx_audit_logs_chain_pos",
+        "audit_logs",
+        ["chain_pos"],
+        postgresql_where=sa.text("chain_pos IS NOT NULL"),
+    )
     op.create_index(
         "idx_audit_logs_unsealed",
         "audit_logs",
@@ -428,6 +441,7 @@ def downgrade() -> None:
         " USING ((SELECT app_has_role('admin'))) WITH CHECK ((SELECT app_has_role('admin')))"
     )
     op.drop_index("idx_audit_logs_unsealed", table_name="audit_logs")
+    op.drop_index("idx_audit_logs_chain_pos", table_name="audit_logs")
     op.drop_index("idx_audit_logs_action_created", table_name="audit_logs")
     op.drop_index("idx_audit_logs_user_created", table_name="audit_logs")
     op.drop_index("idx_audit_logs_table_record", table_name="audit_logs")
