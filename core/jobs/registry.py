@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 Handler = Callable[["JobContext"], dict[str, Any] | None]
 
-# Modules that register handlers or periodic tasks when imported.
+# Modules that register handlers or periodic tasks when imported: add a module here and
+# both the dashboard's worker thread and `python -m core worker` know its jobs and tasks.
 HANDLER_MODULES: list[str] = ["core.gdpr.jobs"]
 
 _lock = threading.Lock()

@@ -60,6 +60,7 @@ class Worker:
 
     def run_periodic(self, *, now: float | None = None) -> list[str]:
         """Run every periodic task that is due; returns the names that ran."""
+        registry.load_handlers()
         now = time.monotonic() if now is None else now
         ran = []
         for task in registry.periodic_tasks():
