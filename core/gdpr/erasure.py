@@ -356,7 +356,3 @@ def _hits_message(hits: list[ScanHit]) -> str:
         f" person's email, name or phone in {where}. Anonymize those records (or, for a name"
         " shared with someone else, note it on the request) and try again."
     )
-
-
-def describe(result: ErasureResult) -> dict[str, Any]:
-    return {"tables": result.counts, "audit_redacted": result.audit_redacted}

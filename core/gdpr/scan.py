@@ -8,9 +8,6 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from core.auth.permissions import COMPLIANCE_MANAGE
-from core.db import Actor, unit_of_work
-
 _PARTITION = re.compile(r"_(p\d{6}|default)$")
 
 
@@ -32,10 +29,3 @@ def scan(session: Session, terms: list[str]) -> list[ScanHit]:
         {"t": terms},
     ).all()
     return [ScanHit(_PARTITION.sub("", t), t, c, int(n)) for t, c, n in rows]
-
-
-def scan_for(actor: Actor, terms: list[str]) -> list[ScanHit]:
-    """`scan` in a read-only unit of work of its own. Raises PermissionDenied."""
-    with unit_of_work(actor, read_only=True) as uow:
-        uow.require(COMPLIANCE_MANAGE)
-        return scan(uow.session, terms)
