@@ -90,6 +90,7 @@ DECLARE
   rid text;
   col text;
   masked text[];
+  s bigint;
 BEGIN
   IF TG_OP <> 'INSERT' THEN
     old_j := to_jsonb(OLD);
@@ -128,9 +129,13 @@ BEGIN
       END IF;
     END LOOP;
   END IF;
-  INSERT INTO audit_logs (user_id, action, table_name, record_id, old_data, new_data,
+  -- An id that grows with seq: the primary key takes it at its right edge instead of a
+  -- random leaf (fewer pages touched and written to WAL on a log of millions).
+  s := nextval('audit_logs_seq_seq');
+  INSERT INTO audit_logs (id, seq, user_id, action, table_name, record_id, old_data, new_data,
                           ip_address, user_agent)
-  VALUES (nullif(current_setting('app.user_id', true), '')::uuid,
+  VALUES ((lpad(to_hex(s), 16, '0') || right(replace(gen_random_uuid()::text, '-', ''), 16))::uuid,
+          s, nullif(current_setting('app.user_id', true), '')::uuid,
           TG_TABLE_NAME || '.' || lower(TG_OP), TG_TABLE_NAME, rid, old_j, new_j,
           nullif(current_setting('app.ip_address', true), ''),
           nullif(current_setting('app.user_agent', true), ''));
