@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.widgets import download_table
@@ -21,6 +22,69 @@ def show_chart(figure, table: pd.DataFrame, name: str, *, key: str) -> None:
     with table_tab:
         st.dataframe(table, hide_index=True, key=f"{key}_table")
         download_table(table, name, key=key)
+
+
+# plotly.express validates and reshapes its input on every call (about 0.1 s a figure);
+# the dashboards draw seven figures per rerun, so they build graph objects directly.
+
+
+def bars(
+    table: pd.DataFrame,
+    category: str,
+    values: list[str],
+    *,
+    title: str | None = None,
+    horizontal: bool = False,
+    stacked: bool = False,
+) -> go.Figure:
+    """Grouped (or stacked) bars of `values` per `category`; horizontal bars list the
+    first row at the top."""
+    rows = table.iloc[::-1] if horizontal else table
+    figure = go.Figure(
+        [
+            go.Bar(
+                x=rows[value] if horizontal else rows[category],
+                y=rows[category] if horizontal else rows[value],
+                name=value,
+                orientation="h" if horizontal else "v",
+            )
+            for value in values
+        ]
+    )
+    figure.update_layout(
+        title=title,
+        barmode="stack" if stacked else "group",
+        legend_title_text="",
+        margin={"t": 40 if title else 10},
+    )
+    return figure
+
+
+def lines(
+    table: pd.DataFrame,
+    x: str,
+    y: str,
+    *,
+    color: str | None = None,
+    title: str | None = None,
+    area: bool = False,
+) -> go.Figure:
+    """One line (or stacked area) of `y` over `x` per value of `color`."""
+    groups = table.groupby(color, sort=True) if color else [(y, table)]
+    figure = go.Figure(
+        [
+            go.Scatter(
+                x=rows[x],
+                y=rows[y],
+                name=str(name),
+                mode="lines" if area else "lines+markers",
+                stackgroup="all" if area else None,
+            )
+            for name, rows in groups
+        ]
+    )
+    figure.update_layout(title=title, yaxis_title=y, xaxis_title=x, margin={"t": 40})
+    return figure
 
 
 def rate(value: Decimal | None) -> float | None:
@@ -46,9 +110,12 @@ def count(value: int) -> str:
 
 
 def money(value: Decimal | None) -> str:
-    """An amount for a metric tile, "—" when undefined; millions shortened (3.28M)."""
+    """An amount for a metric tile, "—" when undefined; millions shortened (3.28M), no
+    cents from 10,000 on (the tables keep them)."""
     if value is None:
         return DASH
     if abs(value) >= 1_000_000:
         return f"{float(value) / 1_000_000:,.2f}M"
+    if abs(value) >= 10_000:
+        return f"{float(value):,.0f}"
     return f"{float(value):,.2f}"

@@ -8,7 +8,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -22,7 +21,7 @@ from core.analytics.rollups import refresh_rollups
 from core.analytics.window import DateWindow
 from core.models.marketing import CAMPAIGN_STATUSES
 from dashboard import session
-from dashboard.charts import count, money, percent, rate, show_chart, times
+from dashboard.charts import bars, count, lines, money, percent, rate, show_chart, times
 from dashboard.runtime import show_error
 
 # Shared with the sponsor ROI page: one date range for the marketing dashboards.
@@ -126,14 +125,14 @@ except Exception as exc:
 status = st.columns([5, 1])
 if board.rollups_refreshed_at is None:
     status[0].caption(
-        "Monthly rollups have never been refreshed: every figure is summed from the daily"
-        " rows. Refresh them to speed up long ranges."
+        "Rollups have never been refreshed: every figure is summed from the daily rows."
+        " Refresh them to speed the dashboards up."
     )
 else:
     status[0].caption(
         f"Rollups last refreshed {board.rollups_refreshed_at:%Y-%m-%d %H:%M} UTC"
         + (
-            "; whole months before then come from them, the rest from the daily rows."
+            "; what they cover is read from them, newer rows from the daily tables."
             if board.used_rollups
             else "; this range is read from the daily rows."
         )
@@ -202,13 +201,11 @@ top_campaigns = per_campaign.head(TOP).assign(
     Label=lambda t: t["Rank"].astype(str) + ". " + t["Campaign"]
 )
 show_chart(
-    px.bar(
-        top_campaigns.iloc[::-1],
-        x=["Revenue", "Cost"],
-        y="Label",
-        labels={"Label": "Campaign", "value": "Amount"},
-        orientation="h",
-        barmode="group",
+    bars(
+        top_campaigns,
+        "Label",
+        ["Revenue", "Cost"],
+        horizontal=True,
         title=f"Top {min(TOP, len(per_campaign))} campaigns by revenue",
     ),
     per_campaign,
@@ -224,13 +221,7 @@ per_channel = pd.DataFrame(
     }
 )
 show_chart(
-    px.bar(
-        per_channel,
-        x="Channel",
-        y=["Revenue", "Cost"],
-        barmode="group",
-        hover_data=["CTR", "ROI", "ROAS"],
-    ),
+    bars(per_channel, "Channel", ["Revenue", "Cost"]),
     per_channel,
     "channels",
     key="campaign_analytics_channels_chart",
@@ -255,7 +246,9 @@ trend = pd.DataFrame(
     }
 )
 show_chart(
-    px.area(trend, x="Period", y=metric or "Revenue", color="Channel", title=f"By {board.grain}"),
+    lines(
+        trend, "Period", metric or "Revenue", color="Channel", area=True, title=f"By {board.grain}"
+    ),
     trend,
     "campaign-trend",
     key="campaign_analytics_trend",
@@ -329,7 +322,7 @@ with right:
         }
     )
     show_chart(
-        px.bar(social, x="Platform", y=["Likes", "Comments", "Shares", "Saves"]),
+        bars(social, "Platform", ["Likes", "Comments", "Shares", "Saves"], stacked=True),
         social,
         "social-engagement",
         key="campaign_analytics_social",
@@ -352,13 +345,7 @@ if promos.empty:
     st.caption("No order in this range used a promo code of these campaigns.")
 else:
     show_chart(
-        px.bar(
-            promos.head(TOP),
-            x="Code",
-            y=["Order value", "Discount given"],
-            barmode="group",
-            hover_data=["Uses", "Unique buyers", "Tickets"],
-        ),
+        bars(promos.head(TOP), "Code", ["Order value", "Discount given"]),
         promos,
         "promo-codes",
         key="campaign_analytics_promos",

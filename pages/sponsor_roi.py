@@ -8,7 +8,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from core.analytics.metrics import SponsorFigures
@@ -16,7 +15,7 @@ from core.analytics.rollups import refresh_rollups
 from core.analytics.sponsors import SponsorFilter, get_sponsor_dashboard, list_sponsor_options
 from core.analytics.window import DateWindow
 from dashboard import session
-from dashboard.charts import count, money, percent, rate, show_chart, times
+from dashboard.charts import bars, count, lines, money, percent, rate, show_chart, times
 from dashboard.runtime import show_error
 
 # Shared with the campaign analytics page: one date range for the marketing dashboards.
@@ -96,14 +95,14 @@ except Exception as exc:
 status = st.columns([5, 1])
 if board.rollups_refreshed_at is None:
     status[0].caption(
-        "Monthly rollups have never been refreshed: every figure is summed from the daily"
-        " rows. Refresh them to speed up long ranges."
+        "Rollups have never been refreshed: every figure is summed from the daily rows."
+        " Refresh them to speed the dashboards up."
     )
 else:
     status[0].caption(
         f"Rollups last refreshed {board.rollups_refreshed_at:%Y-%m-%d %H:%M} UTC"
         + (
-            "; whole months before then come from them, the rest from the daily rows."
+            "; what they cover is read from them, newer rows from the daily tables."
             if board.used_rollups
             else "; this range is read from the daily rows."
         )
@@ -161,12 +160,11 @@ ranking = _table("Sponsor", [r.name for r in board.sponsors], [r.figures for r i
 ranking.insert(0, "Rank", range(1, len(ranking) + 1))
 best = ranking.dropna(subset=["ROI"]).head(TOP)
 show_chart(
-    px.bar(
-        best.iloc[::-1],
-        x="ROI",
-        y="Sponsor",
-        orientation="h",
-        hover_data=["Revenue", "Cost", "Leads", "Cost per lead"],
+    bars(
+        best,
+        "Sponsor",
+        ["ROI"],
+        horizontal=True,
         title=f"Top {len(best)} sponsors by ROI (revenue ÷ cost)",
     ),
     ranking,
@@ -177,11 +175,13 @@ show_chart(
 st.subheader("Per event")
 per_event = _table("Event", [r.title for r in board.events], [r.figures for r in board.events])
 show_chart(
-    px.bar(
-        per_event.head(TOP),
-        x="Event",
-        y=["Revenue", "Cost"],
-        barmode="group",
+    # Event titles repeat (one show in several seasons): the rank keeps their bars apart.
+    bars(
+        per_event.head(TOP).assign(
+            Label=lambda t: [f"{n}. {title}" for n, title in enumerate(t["Event"], 1)]
+        ),
+        "Label",
+        ["Revenue", "Cost"],
         title="Revenue and cost by event",
     ),
     per_event,
@@ -209,7 +209,7 @@ trend = pd.DataFrame(
     }
 )
 show_chart(
-    px.line(trend, x="Period", y=metric or "Impressions", markers=True, title=f"By {board.grain}"),
+    lines(trend, "Period", metric or "Impressions", title=f"By {board.grain}"),
     trend,
     "sponsor-trend",
     key="sponsor_roi_trend",
@@ -227,7 +227,7 @@ with left:
         }
     )
     show_chart(
-        px.bar(tiers, x="Tier", y=["Amount", "Paid"], barmode="group"),
+        bars(tiers, "Tier", ["Amount", "Paid"]),
         tiers,
         "sponsorship-revenue-by-tier",
         key="sponsor_roi_tiers",
@@ -244,7 +244,7 @@ with right:
         }
     )
     show_chart(
-        px.bar(benefits, x="Benefit", y=["Promised", "Delivered"], barmode="group"),
+        bars(benefits, "Benefit", ["Promised", "Delivered"]),
         benefits,
         "sponsor-benefits",
         key="sponsor_roi_benefits",

@@ -168,6 +168,9 @@ def test_the_rollups_give_the_same_figures_once_refreshed(world: World, marketer
     raw = get_campaign_dashboard(marketer.actor(), campaigns)
     raw_sponsors = get_sponsor_dashboard(marketer.actor(), sponsors)
     assert not raw.used_rollups and raw.grain == "month"
+    # A daily series over all campaigns reads the daily rollups once refreshed.
+    june_all = CampaignFilter(JUNE)
+    june_raw = get_campaign_dashboard(marketer.actor(), june_all)
 
     refreshed = refresh_rollups(marketer.actor())
     assert get_rollups_refreshed_at(marketer.actor()) == refreshed
@@ -177,6 +180,12 @@ def test_the_rollups_give_the_same_figures_once_refreshed(world: World, marketer
     for part in ("totals", "campaigns", "channels", "trend", "burn", "emails", "platforms"):
         assert getattr(rolled, part) == getattr(raw, part), part
     assert rolled.totals.impressions == 6000 + 99999  # the 4 June row is inside now
+    june_rolled = get_campaign_dashboard(marketer.actor(), june_all)
+    assert june_rolled.used_rollups and not june_raw.used_rollups
+    for part in ("totals", "campaigns", "channels", "trend", "burn"):
+        assert getattr(june_rolled, part) == getattr(june_raw, part), part
+    hand = {c.campaign_id: c.figures for c in june_rolled.campaigns}
+    assert hand[world.campaign_a] == CampaignFigures(6000, 300, 20, D("1800"), D("300"), D("1500"))
     for part in ("totals", "sponsors", "events", "trend", "tiers", "benefits"):
         assert getattr(rolled_sponsors, part) == getattr(raw_sponsors, part), part
 

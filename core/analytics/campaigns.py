@@ -218,9 +218,9 @@ _USE_WINDOW = (
 def get_campaign_dashboard(actor: Actor, flt: CampaignFilter) -> CampaignDashboard:
     """Every figure of the campaign analytics page for `flt`, in one read-only transaction.
 
-    Campaign figures come from campaign_analytics (whole past months from the refreshed
-    rollups when the range is long) in one pass; promo-code figures from the codes' uses
-    in the range by live orders. Raises ValidationError for an unknown status,
+    Campaign figures come from campaign_analytics, or from its refreshed rollups where
+    they serve (core.analytics.rollups); promo-code figures from the codes' uses in the
+    range by live orders. Raises ValidationError for an unknown status,
     PermissionDenied without analytics.view.
     """
     _validate(flt)
@@ -231,13 +231,34 @@ def get_campaign_dashboard(actor: Actor, flt: CampaignFilter) -> CampaignDashboa
         s.execute(text("SELECT set_config('jit', 'off', true)"))
         use, refreshed = rollups.use_rollups(s, window)
         where, params = _campaign_where(flt)
+        campaign_where = where
         if flt.channels:
             where += " AND channel = ANY(:f_channels)"
             params["f_channels"] = list(flt.channels)
         src, src_params = rollups.source(rollups.CAMPAIGN, window, rollups=use, where=where)
         params.update(src_params)
+        # Daily series: the daily rollups serve the days before the last refresh, when
+        # the filter can be applied to them (a campaign rollup has no channel, a channel
+        # rollup no campaign).
+        daily = refreshed is not None and window.grain == "day"
+        campaign_src, channel_src = src, src
+        if daily and not flt.channels:
+            campaign_src, more = rollups.daily_source(
+                rollups.CAMPAIGN_BY_CAMPAIGN, window, refreshed=refreshed, where=campaign_where
+            )
+            params.update(more)
+        if daily and campaign_where == "true":
+            channel_src, more = rollups.daily_source(
+                rollups.CAMPAIGN_BY_CHANNEL,
+                window,
+                refreshed=refreshed,
+                where="channel = ANY(:f_channels)" if flt.channels else "true",
+            )
+            params.update(more)
+        use = use or campaign_src is not src or channel_src is not src
         promos, attributed = _promos(s, flt)
-        campaigns, channels, trend, spent = _campaign_sets(s, src, params, window, attributed)
+        campaigns = _per_campaign(s, campaign_src, params, attributed)
+        channels, trend, spent = _per_period_and_channel(s, channel_src, params, window)
         burn, budget = _burn(s, flt, spent)
         emails = _emails(s, flt, use)
         platforms = _platforms(s, flt, use)
@@ -270,72 +291,64 @@ def get_campaign_dashboard(actor: Actor, flt: CampaignFilter) -> CampaignDashboa
     )
 
 
-# GROUPING(campaign_id, channel, period) of each grouping set below.
-_PER_CAMPAIGN, _PER_CHANNEL, _PER_PERIOD_CHANNEL, _PER_PERIOD = 3, 5, 4, 6
+# GROUPING(channel, period) of each grouping set below.
+_PER_PERIOD_CHANNEL, _PER_CHANNEL, _PER_PERIOD = 0, 1, 2
 
 
-def _campaign_sets(
+def _per_campaign(
     s: Session,
     src: str,
     params: dict[str, Any],
-    window: DateWindow,
     attributed: dict[uuid.UUID, tuple[int, Decimal]],
-) -> tuple[
-    tuple[CampaignRow, ...], tuple[ChannelRow, ...], tuple[TrendPoint, ...], dict[date, Decimal]
-]:
-    """Per campaign, per channel, per period and channel, and cost per period: one pass
-    over the source rows (GROUPING SETS)."""
+) -> tuple[CampaignRow, ...]:
     rows = s.execute(
         text(
             f"""
-            WITH g AS (
-                SELECT campaign_id, channel, period,
-                       GROUPING(campaign_id, channel, period) AS grouping_set, {_SUMS}
-                  FROM (SELECT x.*, date_trunc(:grain, x.day)::date AS period
-                          FROM ({src}) x) f
-                 GROUP BY GROUPING SETS ((campaign_id), (period, channel))
-            ), by_period_channel AS (
-                SELECT * FROM g WHERE grouping_set = {_PER_PERIOD_CHANNEL}
-            ), sets AS (
-                SELECT * FROM g
-                UNION ALL
-                -- Per channel and per period: from the per-period-and-channel sums, a
-                -- few thousand rows, instead of two more hash tables over every row.
-                SELECT NULL, channel, NULL, {_PER_CHANNEL}, {_RESUMS}
-                  FROM by_period_channel GROUP BY channel
-                UNION ALL
-                SELECT NULL, NULL, period, {_PER_PERIOD}, {_RESUMS}
-                  FROM by_period_channel GROUP BY period
-            )
-            SELECT g.grouping_set, g.campaign_id, g.channel, g.period,
-                   {", ".join(f"g.{m}" for m in _MEASURES)}, c.name, c.status, e.title, c.budget
-              FROM sets g LEFT JOIN marketing_campaigns c ON c.id = g.campaign_id
+            SELECT f.campaign_id, c.name, c.status, e.title, c.budget,
+                   {", ".join(f"f.{m}" for m in _MEASURES)}
+              FROM (SELECT campaign_id, {_SUMS} FROM ({src}) x GROUP BY campaign_id) f
+              JOIN marketing_campaigns c ON c.id = f.campaign_id
               LEFT JOIN events e ON e.id = c.event_id
-             ORDER BY g.grouping_set, g.revenue DESC, c.name, g.campaign_id, g.period, g.channel
+             ORDER BY f.revenue DESC, c.name, c.id
+            """
+        ),
+        params,
+    ).all()
+    campaigns = []
+    for r in rows:
+        tickets, revenue = attributed.get(r[0], (0, ZERO))
+        campaigns.append(CampaignRow(*r[:5], _figures(r, 5), tickets, revenue))
+    return tuple(campaigns)
+
+
+def _per_period_and_channel(
+    s: Session, src: str, params: dict[str, Any], window: DateWindow
+) -> tuple[tuple[ChannelRow, ...], tuple[TrendPoint, ...], dict[date, Decimal]]:
+    """Per channel, per period and channel, and cost per period, in one GROUPING SETS
+    pass over the source rows."""
+    rows = s.execute(
+        text(
+            f"""
+            SELECT GROUPING(channel, period), channel, period, {_SUMS}
+              FROM (SELECT x.*, date_trunc(:grain, x.day)::date AS period FROM ({src}) x) f
+             GROUP BY GROUPING SETS ((period, channel), (channel), (period))
+             ORDER BY 1, 3, 2
             """
         ),
         {**params, "grain": window.grain},
     ).all()
-    campaigns: list[CampaignRow] = []
     channels: list[ChannelRow] = []
     trend: list[TrendPoint] = []
     spent: dict[date, Decimal] = {}
     for r in rows:
-        figures = _figures(r, 4)
-        if r[0] == _PER_CAMPAIGN:
-            tickets, revenue = attributed.get(r[1], (0, ZERO))
-            campaigns.append(
-                CampaignRow(r[1], r[10], r[11], r[12], r[13], figures, tickets, revenue)
-            )
+        figures = _figures(r, 3)
+        if r[0] == _PER_PERIOD_CHANNEL:
+            trend.append(TrendPoint(r[2], r[1], figures))
         elif r[0] == _PER_CHANNEL:
-            channels.append(ChannelRow(r[2], figures))
-        elif r[0] == _PER_PERIOD_CHANNEL:
-            trend.append(TrendPoint(r[3], r[2], figures))
-        elif r[0] == _PER_PERIOD:
-            spent[r[3]] = figures.cost
-    channels.sort(key=lambda c: c.channel)
-    trend.sort(key=lambda t: (t.period, t.channel))
-    return tuple(campaigns), tuple(channels), tuple(trend), spent
+            channels.append(ChannelRow(r[1], figures))
+        else:
+            spent[r[2]] = figures.cost
+    return tuple(channels), tuple(trend), spent
 
 
 def _burn(

@@ -1,16 +1,18 @@
-"""The monthly rollups (migration 0008) and the SQL source that uses them when it can.
+"""The rollups (migration 0008) and the SQL sources that use them when they can.
 
-A dashboard's query reads its facts from `source(...)`: whole past months inside the range
-from the rollup views once they have been refreshed, the days at either edge (and
-everything when the rollups were never refreshed) from the raw daily tables. Each source
-row has the fact's keys, `day` (a day, or a month's first day for rollup rows) and the
-measures; callers group as they need.
+A dashboard's query reads its facts from `source(...)` (long ranges: whole past months
+from the monthly rollups, the days at either edge from the raw daily tables) or
+`daily_source(...)` (campaign figures per campaign or per channel and day: the days before
+the last refresh from the daily rollups, the rest from the raw rows). Before the first
+refresh everything comes from the raw rows. Each source row has the fact's keys, `day` (a
+day, or a month's first day for monthly rows) and the measures; callers group as they
+need.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -42,6 +44,17 @@ CAMPAIGN = Fact(
         "cost": ("cost", "cost"),
         "paid_revenue": ("CASE WHEN cost > 0 THEN revenue ELSE 0 END", "paid_revenue"),
     },
+)
+_CAMPAIGN_MEASURES = {alias: (raw, alias) for alias, (raw, _) in CAMPAIGN.measures.items()}
+# Campaign figures summed over channels, and over campaigns, day by day.
+CAMPAIGN_BY_CAMPAIGN = Fact(
+    "campaign_analytics",
+    "campaign_analytics_daily_by_campaign",
+    ("campaign_id",),
+    _CAMPAIGN_MEASURES,
+)
+CAMPAIGN_BY_CHANNEL = Fact(
+    "campaign_analytics", "campaign_analytics_daily_by_channel", ("channel",), _CAMPAIGN_MEASURES
 )
 SPONSOR = Fact(
     "sponsor_analytics",
@@ -124,6 +137,35 @@ def source(
         branches.insert(0, raw("src_start", "src_month_first"))
     if whole[1] < window.stop:
         branches.append(raw("src_month_stop", "src_stop"))
+    return " UNION ALL ".join(branches), params
+
+
+def daily_source(
+    fact: Fact, window: DateWindow, *, refreshed: datetime | None, where: str = "true"
+) -> tuple[str, dict[str, Any]]:
+    """Like `source`, over a daily rollup: the days before the day of the last refresh
+    from it, the rest (and everything before a first refresh) from the raw rows."""
+    params: dict[str, Any] = {"src_start": window.start, "src_stop": window.stop}
+    keys = ", ".join(fact.keys)
+
+    def raw(lo: str, hi: str) -> str:
+        measures = ", ".join(f"{expr} AS {alias}" for alias, (expr, _) in fact.measures.items())
+        return (
+            f"SELECT {keys}, date AS day, {measures} FROM {fact.raw}"
+            f" WHERE date >= :{lo} AND date < :{hi} AND ({where})"
+        )
+
+    cut = None if refreshed is None else refreshed.astimezone(UTC).date()
+    if cut is None or cut <= window.start:
+        return raw("src_start", "src_stop"), params
+    params["src_cut"] = min(cut, window.stop)
+    measures = ", ".join(f"{expr} AS {alias}" for alias, (_, expr) in fact.measures.items())
+    branches = [
+        f"SELECT {keys}, date AS day, {measures} FROM {fact.rollup}"
+        f" WHERE date >= :src_start AND date < :src_cut AND ({where})"
+    ]
+    if cut < window.stop:
+        branches.append(raw("src_cut", "src_stop"))
     return " UNION ALL ".join(branches), params
 
 

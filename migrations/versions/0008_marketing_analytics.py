@@ -1,10 +1,12 @@
 """Marketing and sponsor analytics rollups (issue 7).
 
 - Seeds the permission `campaigns.manage` (admin, marketing) with 0003's fixed uuid5 ids.
-- Monthly rollups of the four daily analytics tables, as materialized views created
-  empty (WITH NO DATA): the read services use a rollup only once it has been refreshed,
-  and then only for whole past months inside the asked range; edge days always come from
-  the raw tables (core/analytics/rollups.py).
+- Rollups of the daily analytics tables, as materialized views created empty (WITH NO
+  DATA): monthly ones of all four, and campaign analytics per campaign and day and per
+  channel and day. The read services use a rollup only once it has been refreshed: the
+  monthly ones for whole past months inside a long range, the daily ones for the days
+  before the last refresh; everything else comes from the raw tables
+  (core/analytics/rollups.py).
 - `refresh_analytics_rollups()` (SECURITY DEFINER, so the app role can refresh views the
   owner owns) refreshes them all, concurrently once populated, and then the one-row view
   `analytics_rollups_refreshed` that says when.
@@ -59,6 +61,30 @@ ROLLUPS = {
           FROM campaign_analytics GROUP BY 1, 2, 3
         """,
         ("campaign_id", "channel", "month"),
+    ),
+    # Day by day across channels, and across campaigns: short ranges (a daily series)
+    # read these for the days before the last refresh instead of every channel's row.
+    "campaign_analytics_daily_by_campaign": (
+        """
+        SELECT campaign_id, date, sum(impressions)::bigint AS impressions,
+               sum(clicks)::bigint AS clicks, sum(conversions)::bigint AS conversions,
+               sum(revenue) AS revenue, sum(cost) AS cost,
+               coalesce(sum(revenue) FILTER (WHERE cost > 0), 0) AS paid_revenue,
+               count(*)::bigint AS day_rows
+          FROM campaign_analytics GROUP BY 1, 2
+        """,
+        ("campaign_id", "date"),
+    ),
+    "campaign_analytics_daily_by_channel": (
+        """
+        SELECT channel, date, sum(impressions)::bigint AS impressions,
+               sum(clicks)::bigint AS clicks, sum(conversions)::bigint AS conversions,
+               sum(revenue) AS revenue, sum(cost) AS cost,
+               coalesce(sum(revenue) FILTER (WHERE cost > 0), 0) AS paid_revenue,
+               count(*)::bigint AS day_rows
+          FROM campaign_analytics GROUP BY 1, 2
+        """,
+        ("channel", "date"),
     ),
     "sponsor_analytics_monthly": (
         f"""
@@ -248,7 +274,7 @@ def upgrade() -> None:
     for name, (query, key) in ROLLUPS.items():
         op.execute(f"CREATE MATERIALIZED VIEW {name} AS {query} WITH NO DATA")
         op.execute(f"CREATE UNIQUE INDEX uq_{name} ON {name} ({', '.join(key)})")
-        op.execute(f"CREATE INDEX idx_{name}_month ON {name} (month)")
+        op.execute(f"CREATE INDEX idx_{name}_{key[-1]} ON {name} ({key[-1]})")
         op.execute(f"GRANT SELECT ON {name} TO {ident}")
     op.execute(
         "CREATE MATERIALIZED VIEW analytics_rollups_refreshed AS"
