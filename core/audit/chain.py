@@ -64,8 +64,9 @@ def seal_pending(limit: int = 10_000) -> int:
     return int(n)
 
 
-def seal_all(batch: int = 50_000) -> int:
-    """Seal every row that can be sealed now, batch by batch; returns how many."""
+def seal_all(batch: int = 10_000) -> int:
+    """Seal every row that can be sealed now, `seal_pending` batch by batch (a transaction
+    each); returns how many."""
     total = 0
     while (n := seal_pending(batch)) > 0:
         total += n
