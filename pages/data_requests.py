@@ -191,7 +191,15 @@ with work_list:
         metrics[0].metric("Requests", len(rows))
         metrics[1].metric("Overdue", overdue)
         metrics[2].metric("Due within 7 days", soon)
-        st.dataframe(table.style.apply(_highlight, axis=1), hide_index=True, width="stretch")
+        st.dataframe(
+            table.style.apply(_highlight, axis=1),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "Received": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+                "Due": st.column_config.DatetimeColumn(format="YYYY-MM-DD"),
+            },
+        )
         download_table(table, "data-requests", key="dsr_csv")
 
     st.divider()
