@@ -5,7 +5,7 @@ plan, the e-mail funnel, social engagement by platform, and what promo codes sol
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -17,10 +17,10 @@ from core.analytics.campaigns import (
     list_campaign_options,
 )
 from core.analytics.metrics import CampaignFigures
-from core.analytics.rollups import refresh_rollups
 from core.analytics.window import DateWindow
 from core.models.marketing import CAMPAIGN_STATUSES
 from dashboard import session
+from dashboard.analytics import date_range, rollup_status
 from dashboard.charts import bars, count, lines, money, percent, rate, show_chart, times
 from dashboard.runtime import show_error
 
@@ -57,13 +57,7 @@ except Exception as exc:
 
 today = datetime.now(UTC).date()
 row1 = st.columns([2, 3, 3])
-picked = row1[0].date_input(
-    "Dates",
-    value=(today - timedelta(days=DEFAULT_DAYS - 1), today),
-    max_value=today,
-    key=WINDOW,
-    persist_state="session",
-)
+picked = date_range(row1[0])
 event_names = {str(e): title for e, title in options.events}
 events = row1[1].multiselect(
     "Events (none: all)",
@@ -122,30 +116,13 @@ except Exception as exc:
     show_error(exc)
     st.stop()
 
-status = st.columns([5, 1])
-if board.rollups_refreshed_at is None:
-    status[0].caption(
-        "Rollups have never been refreshed: every figure is summed from the daily rows."
-        " Refresh them to speed the dashboards up."
-    )
-else:
-    status[0].caption(
-        f"Rollups last refreshed {board.rollups_refreshed_at:%Y-%m-%d %H:%M} UTC"
-        + (
-            "; what they cover is read from them, newer rows from the daily tables."
-            if board.used_rollups
-            else "; this range is read from the daily rows."
-        )
-    )
-if status[1].button("Refresh rollups", key="campaign_analytics_refresh", icon=":material/refresh:"):
-    with st.spinner("Refreshing the monthly rollups…"):
-        try:
-            at = refresh_rollups(actor)
-        except Exception as exc:
-            show_error(exc)
-        else:
-            st.session_state[FLASH] = f"Rollups refreshed at {at:%H:%M:%S} UTC."
-            st.rerun()
+rollup_status(
+    actor,
+    board.rollups_refreshed_at,
+    board.used_rollups,
+    key="campaign_analytics_refresh",
+    flash=FLASH,
+)
 
 if not board.campaigns:
     st.info(

@@ -5,23 +5,18 @@ benefits promised against those delivered."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import streamlit as st
 
 from core.analytics.metrics import SponsorFigures
-from core.analytics.rollups import refresh_rollups
 from core.analytics.sponsors import SponsorFilter, get_sponsor_dashboard, list_sponsor_options
 from core.analytics.window import DateWindow
 from dashboard import session
+from dashboard.analytics import date_range, rollup_status
 from dashboard.charts import bars, count, lines, money, percent, rate, show_chart, times
 from dashboard.runtime import show_error
 
-# Shared with the campaign analytics page: one date range for the marketing dashboards.
-WINDOW = "analytics_window"
-# The last 30 days when a person first opens the marketing dashboards.
-DEFAULT_DAYS = 30
 FLASH = "sponsor_roi.flash"
 TOP = 15
 METRICS = {
@@ -50,15 +45,8 @@ except Exception as exc:
     show_error(exc)
     st.stop()
 
-today = datetime.now(UTC).date()
 top = st.columns([2, 3, 3])
-picked = top[0].date_input(
-    "Dates",
-    value=(today - timedelta(days=DEFAULT_DAYS - 1), today),
-    max_value=today,
-    key=WINDOW,
-    persist_state="session",
-)
+picked = date_range(top[0])
 event_names = {str(e): f"{title} · {start:%Y-%m-%d}" for e, title, start in options.events}
 sponsor_names = {str(s): name for s, name in options.sponsors}
 events = top[1].multiselect(
@@ -92,30 +80,9 @@ except Exception as exc:
     show_error(exc)
     st.stop()
 
-status = st.columns([5, 1])
-if board.rollups_refreshed_at is None:
-    status[0].caption(
-        "Rollups have never been refreshed: every figure is summed from the daily rows."
-        " Refresh them to speed the dashboards up."
-    )
-else:
-    status[0].caption(
-        f"Rollups last refreshed {board.rollups_refreshed_at:%Y-%m-%d %H:%M} UTC"
-        + (
-            "; what they cover is read from them, newer rows from the daily tables."
-            if board.used_rollups
-            else "; this range is read from the daily rows."
-        )
-    )
-if status[1].button("Refresh rollups", key="sponsor_roi_refresh", icon=":material/refresh:"):
-    with st.spinner("Refreshing the monthly rollups…"):
-        try:
-            at = refresh_rollups(actor)
-        except Exception as exc:
-            show_error(exc)
-        else:
-            st.session_state[FLASH] = f"Rollups refreshed at {at:%H:%M:%S} UTC."
-            st.rerun()
+rollup_status(
+    actor, board.rollups_refreshed_at, board.used_rollups, key="sponsor_roi_refresh", flash=FLASH
+)
 
 if not board.sponsors:
     st.info(
