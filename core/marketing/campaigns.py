@@ -15,7 +15,8 @@ from sqlalchemy import text
 from core.auth.permissions import CAMPAIGNS_MANAGE
 from core.db import Actor, unit_of_work
 from core.db.patterns import escape_like
-from core.errors import NotFound, ValidationError
+from core.errors import ValidationError
+from core.marketing.drafts import insert_row, one_of, update_row
 from core.models.marketing import CAMPAIGN_STATUSES, SOCIAL_PLATFORMS, SOCIAL_POST_STATUSES
 from core.services.inputs import blank_to_none
 
@@ -119,10 +120,7 @@ def _clean(draft: CampaignDraft) -> dict[str, Any]:
     name = (draft.name or "").strip()
     if not name:
         raise ValidationError("Campaign name is required.", field="name")
-    if draft.status not in CAMPAIGN_STATUSES:
-        raise ValidationError(
-            f"Status must be one of: {', '.join(CAMPAIGN_STATUSES)}.", field="status"
-        )
+    one_of(draft.status, CAMPAIGN_STATUSES, "status")
     if draft.end_date < draft.start_date:
         raise ValidationError("The end date cannot be before the start date.", field="end_date")
     if draft.budget is not None and not Decimal(0) <= draft.budget <= MAX_BUDGET:
@@ -158,10 +156,8 @@ def list_campaigns(
     """Campaigns, latest start first, matching `search` (name or description), `status`
     and `event_id`; at most `limit`. Raises ValidationError for an unknown status,
     PermissionDenied without campaigns.manage."""
-    if status is not None and status not in CAMPAIGN_STATUSES:
-        raise ValidationError(
-            f"Status must be one of: {', '.join(CAMPAIGN_STATUSES)}.", field="status"
-        )
+    if status is not None:
+        one_of(status, CAMPAIGN_STATUSES, "status")
     where, params = ["true"], {"limit": limit}
     if search.strip():
         where.append("(c.name ILIKE :p OR coalesce(c.description, '') ILIKE :p)")
@@ -184,13 +180,9 @@ def create_campaign(actor: Actor, draft: CampaignDraft) -> CampaignView:
     values = _clean(draft)
     with unit_of_work(actor) as uow:
         uow.require(CAMPAIGNS_MANAGE)
-        campaign_id = uow.session.execute(
-            text(
-                f"INSERT INTO marketing_campaigns ({', '.join(values)}, created_by)"
-                f" VALUES ({', '.join(':' + k for k in values)}, :by) RETURNING id"
-            ),
-            {**values, "by": actor.user_id},
-        ).scalar_one()
+        campaign_id = insert_row(
+            uow.session, "marketing_campaigns", {**values, "created_by": actor.user_id}
+        )
         view = _view(
             uow.session.execute(
                 text(_LIST.format(where="c.id = :id")), {"id": campaign_id, "limit": 1}
@@ -206,15 +198,14 @@ def update_campaign(actor: Actor, campaign_id: uuid.UUID, draft: CampaignDraft) 
     values = _clean(draft)
     with unit_of_work(actor) as uow:
         uow.require(CAMPAIGNS_MANAGE)
-        found = uow.session.execute(
-            text(
-                f"UPDATE marketing_campaigns SET {', '.join(f'{k} = :{k}' for k in values)}"
-                " WHERE id = :id RETURNING id"
-            ),
-            {**values, "id": campaign_id},
-        ).scalar()
-        if found is None:
-            raise NotFound("That campaign does not exist.", field="campaign_id")
+        update_row(
+            uow.session,
+            "marketing_campaigns",
+            campaign_id,
+            values,
+            missing="That campaign does not exist.",
+            field="campaign_id",
+        )
         view = _view(
             uow.session.execute(
                 text(_LIST.format(where="c.id = :id")), {"id": campaign_id, "limit": 1}
@@ -317,10 +308,7 @@ def create_post(
     Raises ValidationError (platform, status, content required, schedule), PermissionDenied
     without campaigns.manage.
     """
-    if platform not in SOCIAL_PLATFORMS:
-        raise ValidationError(
-            f"Platform must be one of: {', '.join(SOCIAL_PLATFORMS)}.", field="platform"
-        )
+    one_of(platform, SOCIAL_PLATFORMS, "platform")
     if status not in SOCIAL_POST_STATUSES or status == "published":
         raise ValidationError("A new post is a draft or scheduled.", field="status")
     if not (content or "").strip():

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from core.auth.permissions import CAMPAIGNS_MANAGE
 from core.db import Actor, unit_of_work
 from core.errors import Conflict, NotFound, ValidationError
+from core.marketing.drafts import insert_row, one_of
 from core.models.marketing import PROMOTIONAL_DISCOUNT_TYPES
 
 CODE_FORMAT = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,31}$")
@@ -84,11 +85,7 @@ def _clean(draft: PromoCodeDraft) -> dict[str, object]:
             "Code must be 3–32 letters, digits, - or _, starting with a letter or digit.",
             field="code",
         )
-    if draft.discount_type not in PROMOTIONAL_DISCOUNT_TYPES:
-        raise ValidationError(
-            f"Discount type must be one of: {', '.join(PROMOTIONAL_DISCOUNT_TYPES)}.",
-            field="discount_type",
-        )
+    one_of(draft.discount_type, PROMOTIONAL_DISCOUNT_TYPES, "discount_type")
     value = draft.discount_value
     if draft.discount_type == "percentage" and not Decimal(0) < value <= 100:
         raise ValidationError("A percentage is more than 0 and at most 100.", field="value")
@@ -128,13 +125,7 @@ def create_promo_code(actor: Actor, draft: PromoCodeDraft) -> PromoCodeView:
         ).scalar_one()
         if taken:
             raise Conflict(f"The code {values['code']} is already in use.", field="code")
-        code_id = uow.session.execute(
-            text(
-                f"INSERT INTO promotional_codes ({', '.join(values)})"
-                f" VALUES ({', '.join(':' + k for k in values)}) RETURNING id"
-            ),
-            values,
-        ).scalar_one()
+        code_id = insert_row(uow.session, "promotional_codes", values)
         view = PromoCodeView(
             *uow.session.execute(text(_LIST.format(where="pc.id = :id")), {"id": code_id}).one()
         )

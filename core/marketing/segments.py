@@ -19,6 +19,7 @@ from sqlalchemy import text
 from core.auth.permissions import CAMPAIGNS_MANAGE
 from core.db import Actor, unit_of_work
 from core.errors import NotFound, ValidationError
+from core.marketing.drafts import one_of
 from core.models.identity import USER_TYPES
 from core.services.inputs import blank_to_none
 
@@ -67,10 +68,8 @@ class SegmentView:
 
 
 def _check(criteria: SegmentCriteria) -> None:
-    if criteria.user_type is not None and criteria.user_type not in USER_TYPES:
-        raise ValidationError(
-            f"User type must be one of: {', '.join(USER_TYPES)}.", field="user_type"
-        )
+    if criteria.user_type is not None:
+        one_of(criteria.user_type, USER_TYPES, "user_type")
     if not 0 <= criteria.min_orders <= MAX_MIN_ORDERS:
         raise ValidationError(
             f"Minimum orders is between 0 and {MAX_MIN_ORDERS}.", field="min_orders"

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from core.auth.permissions import SPONSORS_MANAGE
 from core.db import Actor, unit_of_work
 from core.errors import Conflict, NotFound, ValidationError
+from core.marketing.drafts import one_of
 from core.models.sponsors import SPONSORSHIP_ASSET_STATUSES
 from core.services.inputs import blank_to_none
 
@@ -63,10 +64,8 @@ def list_assets(
 
     Raises ValidationError for an unknown status, PermissionDenied without sponsors.manage.
     """
-    if status is not None and status not in SPONSORSHIP_ASSET_STATUSES:
-        raise ValidationError(
-            f"Status must be one of: {', '.join(SPONSORSHIP_ASSET_STATUSES)}.", field="status"
-        )
+    if status is not None:
+        one_of(status, SPONSORSHIP_ASSET_STATUSES, "status")
     where, params = ["true"], {"limit": limit}
     if status is not None:
         where.append("a.status = :status")

@@ -10,7 +10,8 @@ from sqlalchemy import text
 from core.auth.permissions import SPONSORS_MANAGE
 from core.db import Actor, unit_of_work
 from core.db.patterns import escape_like
-from core.errors import NotFound, ValidationError
+from core.errors import ValidationError
+from core.marketing.drafts import insert_row, one_of, update_row
 from core.models.sponsors import SPONSOR_STATUSES
 from core.services.inputs import blank_to_none
 
@@ -86,10 +87,7 @@ def _clean_sponsor(draft: SponsorDraft) -> dict[str, object]:
     name = (draft.name or "").strip()
     if not name:
         raise ValidationError("Name is required.", field="name")
-    if draft.status not in SPONSOR_STATUSES:
-        raise ValidationError(
-            f"Status must be one of: {', '.join(SPONSOR_STATUSES)}.", field="status"
-        )
+    one_of(draft.status, SPONSOR_STATUSES, "status")
     email = blank_to_none(draft.contact_email)
     if email is not None and "@" not in email:
         raise ValidationError("Contact email must be an email address.", field="contact_email")
@@ -118,10 +116,8 @@ def list_sponsors(
 
     Raises ValidationError for an unknown status, PermissionDenied without sponsors.manage.
     """
-    if status is not None and status not in SPONSOR_STATUSES:
-        raise ValidationError(
-            f"Status must be one of: {', '.join(SPONSOR_STATUSES)}.", field="status"
-        )
+    if status is not None:
+        one_of(status, SPONSOR_STATUSES, "status")
     where, params = ["true"], {}
     if search.strip():
         where.append(
@@ -144,13 +140,7 @@ def create_sponsor(actor: Actor, draft: SponsorDraft) -> SponsorView:
     values = _clean_sponsor(draft)
     with unit_of_work(actor) as uow:
         uow.require(SPONSORS_MANAGE)
-        sponsor_id = uow.session.execute(
-            text(
-                f"INSERT INTO sponsors ({', '.join(values)}) VALUES"
-                f" ({', '.join(':' + k for k in values)}) RETURNING id"
-            ),
-            values,
-        ).scalar_one()
+        sponsor_id = insert_row(uow.session, "sponsors", values)
         row = uow.session.execute(text(_SPONSORS.format(where="s.id = :id")), {"id": sponsor_id})
         view = SponsorView(*row.one())
         uow.commit()
@@ -163,15 +153,14 @@ def update_sponsor(actor: Actor, sponsor_id: uuid.UUID, draft: SponsorDraft) -> 
     values = _clean_sponsor(draft)
     with unit_of_work(actor) as uow:
         uow.require(SPONSORS_MANAGE)
-        found = uow.session.execute(
-            text(
-                f"UPDATE sponsors SET {', '.join(f'{k} = :{k}' for k in values)}"
-                " WHERE id = :id RETURNING id"
-            ),
-            {**values, "id": sponsor_id},
-        ).scalar()
-        if found is None:
-            raise NotFound("That sponsor does not exist.", field="sponsor_id")
+        update_row(
+            uow.session,
+            "sponsors",
+            sponsor_id,
+            values,
+            missing="That sponsor does not exist.",
+            field="sponsor_id",
+        )
         row = uow.session.execute(text(_SPONSORS.format(where="s.id = :id")), {"id": sponsor_id})
         view = SponsorView(*row.one())
         uow.commit()
@@ -266,10 +255,7 @@ def create_benefit(
     name = (name or "").strip()
     if not name:
         raise ValidationError("Benefit name is required.", field="name")
-    if category not in BENEFIT_CATEGORIES:
-        raise ValidationError(
-            f"Category must be one of: {', '.join(BENEFIT_CATEGORIES)}.", field="category"
-        )
+    one_of(category, BENEFIT_CATEGORIES, "category")
     with unit_of_work(actor) as uow:
         uow.require(SPONSORS_MANAGE)
         benefit_id = uow.session.execute(

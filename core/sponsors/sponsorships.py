@@ -18,6 +18,7 @@ from sqlalchemy import text
 from core.auth.permissions import SPONSORS_MANAGE
 from core.db import Actor, unit_of_work
 from core.errors import NotFound, ValidationError
+from core.marketing.drafts import insert_row, one_of, update_row
 from core.models.sponsors import SPONSORSHIP_PAYMENT_STATUSES
 from core.services.inputs import blank_to_none
 
@@ -102,11 +103,7 @@ _LIST = """
 
 
 def _clean(draft: SponsorshipDraft) -> dict[str, object]:
-    if draft.payment_status not in SPONSORSHIP_PAYMENT_STATUSES:
-        raise ValidationError(
-            f"Payment status must be one of: {', '.join(SPONSORSHIP_PAYMENT_STATUSES)}.",
-            field="payment_status",
-        )
+    one_of(draft.payment_status, SPONSORSHIP_PAYMENT_STATUSES, "payment_status")
     if draft.end_date < draft.start_date:
         raise ValidationError("The end date cannot be before the start date.", field="end_date")
     if draft.amount is not None and not Decimal(0) <= draft.amount <= MAX_AMOUNT:
@@ -166,13 +163,7 @@ def create_sponsorship(actor: Actor, draft: SponsorshipDraft) -> SponsorshipView
     values = _clean(draft)
     with unit_of_work(actor) as uow:
         uow.require(SPONSORS_MANAGE)
-        new_id = uow.session.execute(
-            text(
-                f"INSERT INTO sponsorships ({', '.join(values)})"
-                f" VALUES ({', '.join(':' + k for k in values)}) RETURNING id"
-            ),
-            values,
-        ).scalar_one()
+        new_id = insert_row(uow.session, "sponsorships", values)
         view = SponsorshipView(
             *uow.session.execute(text(_LIST.format(where="s.id = :id")), {"id": new_id}).one()
         )
@@ -188,15 +179,14 @@ def update_sponsorship(
     values = _clean(draft)
     with unit_of_work(actor) as uow:
         uow.require(SPONSORS_MANAGE)
-        found = uow.session.execute(
-            text(
-                f"UPDATE sponsorships SET {', '.join(f'{k} = :{k}' for k in values)}"
-                " WHERE id = :id RETURNING id"
-            ),
-            {**values, "id": sponsorship_id},
-        ).scalar()
-        if found is None:
-            raise NotFound("That sponsorship does not exist.", field="sponsorship_id")
+        update_row(
+            uow.session,
+            "sponsorships",
+            sponsorship_id,
+            values,
+            missing="That sponsorship does not exist.",
+            field="sponsorship_id",
+        )
         view = SponsorshipView(
             *uow.session.execute(
                 text(_LIST.format(where="s.id = :id")), {"id": sponsorship_id}
