@@ -92,10 +92,7 @@ def create_collaboration(
     Raises PermissionDenied, NotFound, ValidationError (no partner, the lead among the
     partners, dates, status)."""
     cleaned = inputs.required(name, "name")
-    if status not in COLLABORATION_STATUSES:
-        raise ValidationError(
-            f"status must be one of {', '.join(COLLABORATION_STATUSES)}", field="status"
-        )
+    inputs.one_of(status, COLLABORATION_STATUSES, "status")
     if not partners:
         raise ValidationError("partners: choose at least one other designer", field="partners")
     if lead_designer_id in {p for p, _ in partners}:
@@ -142,10 +139,7 @@ def set_collaboration_status(actor: Actor, collaboration_id: uuid.UUID, status: 
     """Change a collaboration's status: a participating designer or an admin.
 
     Raises PermissionDenied, NotFound, ValidationError."""
-    if status not in COLLABORATION_STATUSES:
-        raise ValidationError(
-            f"status must be one of {', '.join(COLLABORATION_STATUSES)}", field="status"
-        )
+    inputs.one_of(status, COLLABORATION_STATUSES, "status")
     with unit_of_work(actor) as uow:
         uow.require(SHOWCASE_VIEW)
         collaboration = uow.session.get(DesignerCollaboration, collaboration_id)

@@ -146,10 +146,8 @@ def list_collections(
 
     Raises PermissionDenied without showcase.view, ValidationError for an unknown status.
     """
-    if status is not None and status not in COLLECTION_STATUSES:
-        raise ValidationError(
-            f"status must be one of {', '.join(COLLECTION_STATUSES)}", field="status"
-        )
+    if status is not None:
+        inputs.one_of(status, COLLECTION_STATUSES, "status")
     with unit_of_work(actor, read_only=True) as uow:
         uow.require(SHOWCASE_VIEW)
         mine = [str(d) for d in my_designer_ids(uow)]
@@ -211,10 +209,8 @@ def get_collection(actor: Actor, collection_id: uuid.UUID) -> CollectionDetail:
 
 
 def _clean(draft: CollectionDraft) -> dict[str, Any]:
-    if draft.season is not None and draft.season not in COLLECTION_SEASONS:
-        raise ValidationError(
-            f"season must be one of {', '.join(COLLECTION_SEASONS)}", field="season"
-        )
+    if draft.season is not None:
+        inputs.one_of(draft.season, COLLECTION_SEASONS, "season")
     return {
         "name": inputs.required(draft.name, "name"),
         "season": draft.season,

@@ -126,10 +126,8 @@ def list_designers(
 
     Raises PermissionDenied without showcase.view, ValidationError for an unknown status.
     """
-    if status is not None and status not in DESIGNER_STATUSES:
-        raise ValidationError(
-            f"status must be one of {', '.join(DESIGNER_STATUSES)}", field="status"
-        )
+    if status is not None:
+        inputs.one_of(status, DESIGNER_STATUSES, "status")
     with unit_of_work(actor, read_only=True) as uow:
         uow.require(SHOWCASE_VIEW)
         mine = [str(d) for d in my_designer_ids(uow)]

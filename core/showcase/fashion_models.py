@@ -98,8 +98,8 @@ def list_models(
 
     Raises PermissionDenied without showcase.view, ValidationError for an unknown status.
     """
-    if status is not None and status not in MODEL_STATUSES:
-        raise ValidationError(f"status must be one of {', '.join(MODEL_STATUSES)}", field="status")
+    if status is not None:
+        inputs.one_of(status, MODEL_STATUSES, "status")
     with unit_of_work(actor, read_only=True) as uow:
         uow.require(SHOWCASE_VIEW)
         where, params = ["true"], {"limit": limit}
@@ -150,8 +150,7 @@ def model_appearances(actor: Actor, model_id: uuid.UUID) -> tuple[ModelAppearanc
 
 
 def _clean(draft: ModelDraft) -> dict[str, Any]:
-    if draft.status not in MODEL_STATUSES:
-        raise ValidationError(f"status must be one of {', '.join(MODEL_STATUSES)}", field="status")
+    inputs.one_of(draft.status, MODEL_STATUSES, "status")
     measurements: dict[str, int] = {}
     for key, value in draft.measurements.items():
         if key not in MEASUREMENTS:

@@ -128,16 +128,22 @@ def upload_image(
         return image_id
 
 
+def _image_for_change(uow: UnitOfWork, image_id: uuid.UUID) -> FashionItemImage:
+    """The image, once the actor may change the piece it shows."""
+    image = uow.session.get(FashionItemImage, image_id)
+    if image is None:
+        raise NotFound("This image does not exist or is not visible to you.")
+    _item_for_change(uow, image.fashion_item_id)
+    return image
+
+
 def set_primary_image(actor: Actor, image_id: uuid.UUID) -> None:
     """Make `image_id` its piece's primary image (the old primary stops being one).
 
     Raises PermissionDenied, NotFound.
     """
     with unit_of_work(actor) as uow:
-        image = uow.session.get(FashionItemImage, image_id)
-        if image is None:
-            raise NotFound("This image does not exist or is not visible to you.")
-        _item_for_change(uow, image.fashion_item_id)
+        image = _image_for_change(uow, image_id)
         uow.session.execute(
             text(
                 "UPDATE fashion_item_images SET is_primary = false"
@@ -160,10 +166,7 @@ def delete_image(actor: Actor, image_id: uuid.UUID) -> None:
     Raises PermissionDenied, NotFound.
     """
     with unit_of_work(actor) as uow:
-        image = uow.session.get(FashionItemImage, image_id)
-        if image is None:
-            raise NotFound("This image does not exist or is not visible to you.")
-        _item_for_change(uow, image.fashion_item_id)
+        image = _image_for_change(uow, image_id)
         item_id, was_primary = image.fashion_item_id, image.is_primary
         uow.session.delete(image)
         uow.session.flush()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from core.errors import ValidationError
@@ -48,6 +49,15 @@ def email(value: str | None, field: str) -> str | None:
     if cleaned is not None and not EMAIL.match(cleaned):
         raise ValidationError(f"{field.replace('_', ' ')} must be an email address", field=field)
     return cleaned
+
+
+def one_of(value: object, choices: Sequence[object], field: str) -> None:
+    """ValidationError ("item type must be one of …") unless `value` is one of `choices`."""
+    if value not in choices:
+        raise ValidationError(
+            f"{field.replace('_', ' ')} must be one of {', '.join(map(str, choices))}",
+            field=field,
+        )
 
 
 def whole_number(

@@ -143,12 +143,8 @@ def item_from_row(r: Any) -> ItemView:
 
 
 def _clean(draft: ItemDraft) -> dict[str, Any]:
-    if draft.item_type not in FASHION_ITEM_TYPES:
-        raise ValidationError(
-            f"item type must be one of {', '.join(FASHION_ITEM_TYPES)}", field="item_type"
-        )
-    if draft.currency not in CURRENCIES:
-        raise ValidationError(f"currency must be one of {', '.join(CURRENCIES)}", field="currency")
+    inputs.one_of(draft.item_type, FASHION_ITEM_TYPES, "item_type")
+    inputs.one_of(draft.currency, CURRENCIES, "currency")
     for name, value in (("price_min", draft.price_min), ("price_max", draft.price_max)):
         if value is not None and value < 0:
             raise ValidationError(f"{name.replace('_', ' ')} cannot be negative", field=name)

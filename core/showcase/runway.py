@@ -147,10 +147,8 @@ def list_shows(
 
     Raises PermissionDenied without showcase.view, ValidationError for an unknown status.
     """
-    if status is not None and status not in RUNWAY_SHOW_STATUSES:
-        raise ValidationError(
-            f"status must be one of {', '.join(RUNWAY_SHOW_STATUSES)}", field="status"
-        )
+    if status is not None:
+        inputs.one_of(status, RUNWAY_SHOW_STATUSES, "status")
     with unit_of_work(actor, read_only=True) as uow:
         uow.require(SHOWCASE_VIEW)
         mine = [str(d) for d in my_designer_ids(uow)]
@@ -398,17 +396,25 @@ def add_appearance(
         return appearance.id
 
 
+def _appearance_for_change(
+    uow: UnitOfWork, appearance_id: uuid.UUID
+) -> tuple[RunwayAppearance, RunwaySegment]:
+    """The look and its segment, once the actor may change the show they belong to."""
+    appearance = uow.session.get(RunwayAppearance, appearance_id)
+    if appearance is None:
+        raise NotFound("This appearance does not exist or is not visible to you.")
+    segment = uow.session.get(RunwaySegment, appearance.runway_segment_id)
+    assert segment is not None
+    _show_for_change(uow, segment.runway_show_id)
+    return appearance, segment
+
+
 def move_appearance(actor: Actor, appearance_id: uuid.UUID, step: int) -> None:
     """Move a look one slot earlier (-1) or later (+1) in its segment.
 
     Raises PermissionDenied, NotFound."""
     with unit_of_work(actor) as uow:
-        appearance = uow.session.get(RunwayAppearance, appearance_id)
-        if appearance is None:
-            raise NotFound("This appearance does not exist or is not visible to you.")
-        segment = uow.session.get(RunwaySegment, appearance.runway_segment_id)
-        assert segment is not None
-        _show_for_change(uow, segment.runway_show_id)
+        _, segment = _appearance_for_change(uow, appearance_id)
         ids = _appearance_ids(uow, segment.id)
         _move(ids, appearance_id, step)
         _renumber(uow, "runway_appearances", "runway_segment_id", segment.id,
@@ -420,12 +426,7 @@ def delete_appearance(actor: Actor, appearance_id: uuid.UUID) -> None:
     """Remove a look; later looks of the segment move up. Raises PermissionDenied,
     NotFound."""
     with unit_of_work(actor) as uow:
-        appearance = uow.session.get(RunwayAppearance, appearance_id)
-        if appearance is None:
-            raise NotFound("This appearance does not exist or is not visible to you.")
-        segment = uow.session.get(RunwaySegment, appearance.runway_segment_id)
-        assert segment is not None
-        _show_for_change(uow, segment.runway_show_id)
+        appearance, segment = _appearance_for_change(uow, appearance_id)
         uow.session.execute(
             text("DELETE FROM runway_appearances WHERE id = :a"), {"a": appearance_id}
         )
