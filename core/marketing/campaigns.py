@@ -11,6 +11,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from core.auth.permissions import CAMPAIGNS_MANAGE
 from core.db import Actor, unit_of_work
@@ -145,6 +146,12 @@ def _clean(draft: CampaignDraft) -> dict[str, Any]:
     }
 
 
+def _read(session: Session, campaign_id: uuid.UUID) -> CampaignView:
+    """The campaign as the list shows it, read back after a write."""
+    row = session.execute(text(_LIST.format(where="c.id = :id")), {"id": campaign_id, "limit": 1})
+    return _view(row.one())
+
+
 def list_campaigns(
     actor: Actor,
     *,
@@ -183,11 +190,7 @@ def create_campaign(actor: Actor, draft: CampaignDraft) -> CampaignView:
         campaign_id = insert_row(
             uow.session, "marketing_campaigns", {**values, "created_by": actor.user_id}
         )
-        view = _view(
-            uow.session.execute(
-                text(_LIST.format(where="c.id = :id")), {"id": campaign_id, "limit": 1}
-            ).one()
-        )
+        view = _read(uow.session, campaign_id)
         uow.commit()
     return view
 
@@ -206,11 +209,7 @@ def update_campaign(actor: Actor, campaign_id: uuid.UUID, draft: CampaignDraft) 
             missing="That campaign does not exist.",
             field="campaign_id",
         )
-        view = _view(
-            uow.session.execute(
-                text(_LIST.format(where="c.id = :id")), {"id": campaign_id, "limit": 1}
-            ).one()
-        )
+        view = _read(uow.session, campaign_id)
         uow.commit()
     return view
 

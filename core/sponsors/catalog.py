@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from core.auth.permissions import SPONSORS_MANAGE
 from core.db import Actor, unit_of_work
@@ -109,6 +110,12 @@ _SPONSORS = """
 """
 
 
+def _read_sponsor(session: Session, sponsor_id: uuid.UUID) -> SponsorView:
+    """The sponsor as the list shows it, read back after a write."""
+    row = session.execute(text(_SPONSORS.format(where="s.id = :id")), {"id": sponsor_id})
+    return SponsorView(*row.one())
+
+
 def list_sponsors(
     actor: Actor, *, search: str = "", status: str | None = None
 ) -> tuple[SponsorView, ...]:
@@ -141,8 +148,7 @@ def create_sponsor(actor: Actor, draft: SponsorDraft) -> SponsorView:
     with unit_of_work(actor) as uow:
         uow.require(SPONSORS_MANAGE)
         sponsor_id = insert_row(uow.session, "sponsors", values)
-        row = uow.session.execute(text(_SPONSORS.format(where="s.id = :id")), {"id": sponsor_id})
-        view = SponsorView(*row.one())
+        view = _read_sponsor(uow.session, sponsor_id)
         uow.commit()
     return view
 
@@ -161,8 +167,7 @@ def update_sponsor(actor: Actor, sponsor_id: uuid.UUID, draft: SponsorDraft) -> 
             missing="That sponsor does not exist.",
             field="sponsor_id",
         )
-        row = uow.session.execute(text(_SPONSORS.format(where="s.id = :id")), {"id": sponsor_id})
-        view = SponsorView(*row.one())
+        view = _read_sponsor(uow.session, sponsor_id)
         uow.commit()
     return view
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from psycopg.types.json import Jsonb
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from core.auth.permissions import SPONSORS_MANAGE
 from core.db import Actor, unit_of_work
@@ -132,6 +133,12 @@ def _clean(draft: SponsorshipDraft) -> dict[str, object]:
     }
 
 
+def _read(session: Session, sponsorship_id: uuid.UUID) -> SponsorshipView:
+    """The sponsorship as the list shows it, read back after a write."""
+    row = session.execute(text(_LIST.format(where="s.id = :id")), {"id": sponsorship_id})
+    return SponsorshipView(*row.one())
+
+
 def list_sponsorships(
     actor: Actor,
     *,
@@ -164,9 +171,7 @@ def create_sponsorship(actor: Actor, draft: SponsorshipDraft) -> SponsorshipView
     with unit_of_work(actor) as uow:
         uow.require(SPONSORS_MANAGE)
         new_id = insert_row(uow.session, "sponsorships", values)
-        view = SponsorshipView(
-            *uow.session.execute(text(_LIST.format(where="s.id = :id")), {"id": new_id}).one()
-        )
+        view = _read(uow.session, new_id)
         uow.commit()
     return view
 
@@ -187,11 +192,7 @@ def update_sponsorship(
             missing="That sponsorship does not exist.",
             field="sponsorship_id",
         )
-        view = SponsorshipView(
-            *uow.session.execute(
-                text(_LIST.format(where="s.id = :id")), {"id": sponsorship_id}
-            ).one()
-        )
+        view = _read(uow.session, sponsorship_id)
         uow.commit()
     return view
 
