@@ -1,17 +1,21 @@
-"""UI pieces every page shares: table downloads, confirmation of destructive actions.
+"""UI pieces every page shares: table downloads, confirmation of destructive actions,
+earlier/later buttons.
 
-Drawing only: no core calls here, so a page stays the one place that decides what runs.
+Drawing only: no core calls here (a page hands in what to run), so a page stays the one
+place that decides what runs.
 """
 
 from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
 import streamlit as st
+
+from dashboard.runtime import show_error
 
 _PENDING = "widgets.confirm.{key}"
 
@@ -81,3 +85,25 @@ def pick_event(events: Sequence[Any], *, key: str) -> uuid.UUID:
         key=key,
     )
     return uuid.UUID(picked)
+
+
+def move_buttons(
+    columns: Sequence[Any],
+    labels: tuple[str, str],
+    move: Callable[[int], object],
+    *,
+    keys: tuple[str, str],
+    disabled: tuple[bool, bool] = (False, False),
+) -> None:
+    """Two buttons in `columns` that move something one place earlier and later: a click
+    calls `move(-1)` or `move(1)` (the page's core call) and reruns, or shows its error."""
+    for column, label, key, off, step in zip(
+        columns[:2], labels, keys, disabled, (-1, 1), strict=True
+    ):
+        if column.button(label, key=key, disabled=off):
+            try:
+                move(step)
+            except Exception as exc:
+                show_error(exc)
+            else:
+                st.rerun()

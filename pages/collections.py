@@ -44,7 +44,7 @@ from core.showcase.uploads import ALLOWED_EXTENSIONS
 from dashboard import session
 from dashboard.gallery import item_gallery, palette
 from dashboard.runtime import show_error
-from dashboard.widgets import confirmed, download_table
+from dashboard.widgets import confirmed, download_table, move_buttons
 
 ANY = "Any"
 FLASH = "collections.flash"
@@ -340,20 +340,13 @@ with tabs[0]:
             )  # fmt: skip
             item = by_item[chosen]
             order = st.columns(4)
-            if order[0].button("Move earlier", key="item_up", disabled=item is items[0]):
-                try:
-                    move_item(actor, item.item_id, -1)
-                except Exception as exc:
-                    show_error(exc)
-                else:
-                    st.rerun()
-            if order[1].button("Move later", key="item_down", disabled=item is items[-1]):
-                try:
-                    move_item(actor, item.item_id, 1)
-                except Exception as exc:
-                    show_error(exc)
-                else:
-                    st.rerun()
+            move_buttons(
+                order,
+                ("Move earlier", "Move later"),
+                lambda step: move_item(actor, item.item_id, step),
+                keys=("item_up", "item_down"),
+                disabled=(item is items[0], item is items[-1]),
+            )
             with order[2]:
                 if confirmed(
                     "Delete piece…",

@@ -33,7 +33,7 @@ from core.showcase.runway import (
 )
 from dashboard import session
 from dashboard.runtime import show_error
-from dashboard.widgets import confirmed, download_table
+from dashboard.widgets import confirmed, download_table, move_buttons
 
 ANY = "Any"
 FLASH = "shows.flash"
@@ -245,16 +245,12 @@ with tabs[0]:
                     key="seg_pick",
                 )  # fmt: skip
                 buttons = st.columns(3)
-                for column, (label, step) in zip(
-                    buttons[:2], (("Move earlier", -1), ("Move later", 1)), strict=True
-                ):
-                    if column.button(label, key=f"seg_move_{step}"):
-                        try:
-                            move_segment(actor, uuid.UUID(chosen), step)
-                        except Exception as exc:
-                            show_error(exc)
-                        else:
-                            st.rerun()
+                move_buttons(
+                    buttons,
+                    ("Move earlier", "Move later"),
+                    lambda step: move_segment(actor, uuid.UUID(chosen), step),
+                    keys=("seg_move_-1", "seg_move_1"),
+                )
                 with buttons[2]:
                     if confirmed(
                         "Delete segment…",
@@ -339,16 +335,12 @@ with tabs[0]:
                         key="look_pick",
                     )  # fmt: skip
                     actions = st.columns(3)
-                    for column, (label, step) in zip(
-                        actions[:2], (("Earlier slot", -1), ("Later slot", 1)), strict=True
-                    ):
-                        if column.button(label, key=f"look_move_{step}"):
-                            try:
-                                move_appearance(actor, uuid.UUID(which), step)
-                            except Exception as exc:
-                                show_error(exc)
-                            else:
-                                st.rerun()
+                    move_buttons(
+                        actions,
+                        ("Earlier slot", "Later slot"),
+                        lambda step: move_appearance(actor, uuid.UUID(which), step),
+                        keys=("look_move_-1", "look_move_1"),
+                    )
                     if actions[2].button("Remove look", key="look_remove"):
                         try:
                             delete_appearance(actor, uuid.UUID(which))

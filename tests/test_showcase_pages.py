@@ -192,6 +192,34 @@ def test_a_designer_builds_a_running_order(designer, owner: Engine) -> None:
     assert printable, "the printable running order"
 
 
+def test_the_move_buttons_reorder_segments(designer, owner: Engine) -> None:
+    person, _ = designer
+    launch = next(
+        c
+        for c in collections.list_collections(person.actor(), mine_only=True)
+        if c.name == "Loud Launch"
+    )
+    with Session(owner) as s, s.begin():
+        venue_id = s.execute(text("SELECT id FROM venues LIMIT 1")).scalar_one()
+        event_id = make_event(
+            s, venue_id=venue_id, status="published", published_at=datetime.now(UTC)
+        ).id
+    show_id = runway.create_show(
+        person.actor(),
+        runway.ShowDraft(launch.collection_id, event_id, datetime.now(UTC) + timedelta(days=9)),
+    )
+    for name in ("First", "Second"):
+        runway.add_segment(person.actor(), show_id, runway.SegmentDraft(name))
+    at = open_page("runway_shows.py", person)
+    at.checkbox(key="show_mine").check().run()
+    at.selectbox(key="show_pick").set_value(str(show_id)).run()
+    assert at.button(key="seg_move_1").label == "Move later"
+    at.button(key="seg_move_1").click().run()
+    assert not at.exception
+    order = runway.running_order(person.actor(), show_id)
+    assert [s.name for s in order.segments] == ["Second", "First"]
+
+
 def test_a_new_designer_creates_their_profile_once(owner: Engine) -> None:
     person = make_person(owner, ["designer"], user_type="designer")
     at = open_page("designers.py", person)
