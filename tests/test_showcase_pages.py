@@ -159,8 +159,8 @@ def test_designers_page_review_for_admins(admin: Identity, designer) -> None:
     assert [b for b in at.button if b.label == "Save flags"]
 
 
-def test_a_designer_builds_a_running_order(designer, owner: Engine) -> None:
-    person, _ = designer
+def _show_of_loud_launch(person: Identity, owner: Engine, *, in_days: int) -> uuid.UUID:
+    """A new show of the designer's published collection at a new published event."""
     launch = next(
         c
         for c in collections.list_collections(person.actor(), mine_only=True)
@@ -171,10 +171,17 @@ def test_a_designer_builds_a_running_order(designer, owner: Engine) -> None:
         event_id = make_event(
             s, venue_id=venue_id, status="published", published_at=datetime.now(UTC)
         ).id
-    runway.create_show(
+    return runway.create_show(
         person.actor(),
-        runway.ShowDraft(launch.collection_id, event_id, datetime.now(UTC) + timedelta(days=5)),
+        runway.ShowDraft(
+            launch.collection_id, event_id, datetime.now(UTC) + timedelta(days=in_days)
+        ),
     )
+
+
+def test_a_designer_builds_a_running_order(designer, owner: Engine) -> None:
+    person, _ = designer
+    _show_of_loud_launch(person, owner, in_days=5)
     at = open_page("runway_shows.py", person)
     at.checkbox(key="show_mine").check().run()
     assert not at.exception
@@ -194,20 +201,7 @@ def test_a_designer_builds_a_running_order(designer, owner: Engine) -> None:
 
 def test_the_move_buttons_reorder_segments(designer, owner: Engine) -> None:
     person, _ = designer
-    launch = next(
-        c
-        for c in collections.list_collections(person.actor(), mine_only=True)
-        if c.name == "Loud Launch"
-    )
-    with Session(owner) as s, s.begin():
-        venue_id = s.execute(text("SELECT id FROM venues LIMIT 1")).scalar_one()
-        event_id = make_event(
-            s, venue_id=venue_id, status="published", published_at=datetime.now(UTC)
-        ).id
-    show_id = runway.create_show(
-        person.actor(),
-        runway.ShowDraft(launch.collection_id, event_id, datetime.now(UTC) + timedelta(days=9)),
-    )
+    show_id = _show_of_loud_launch(person, owner, in_days=9)
     for name in ("First", "Second"):
         runway.add_segment(person.actor(), show_id, runway.SegmentDraft(name))
     at = open_page("runway_shows.py", person)
