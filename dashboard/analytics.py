@@ -30,6 +30,15 @@ def date_range(container) -> date | tuple[date, ...]:
     )
 
 
+def chosen_range(picked: date | tuple[date, ...]) -> tuple[date, date]:
+    """The first and last day `date_range` returned; while only the first is picked, asks
+    for the last one and stops the page."""
+    if not isinstance(picked, tuple) or len(picked) != 2:
+        st.info("Choose the last day of the range too.")
+        st.stop()
+    return picked[0], picked[1]
+
+
 def rollup_status(
     actor: Actor,
     refreshed_at: datetime | None,

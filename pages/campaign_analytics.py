@@ -20,7 +20,7 @@ from core.analytics.metrics import CampaignFigures
 from core.analytics.window import DateWindow
 from core.models.marketing import CAMPAIGN_STATUSES
 from dashboard import session
-from dashboard.analytics import date_range, rollup_status
+from dashboard.analytics import chosen_range, date_range, rollup_status
 from dashboard.charts import bars, count, lines, money, percent, rate, show_chart, times
 from dashboard.runtime import show_error
 
@@ -97,11 +97,9 @@ statuses = row2[1].multiselect(
     key="campaign_analytics_statuses",
     persist_state="session",
 )
-if not isinstance(picked, tuple) or len(picked) != 2:
-    st.info("Choose the last day of the range too.")
-    st.stop()
+first, last = chosen_range(picked)
 try:
-    window = DateWindow(picked[0], picked[1])
+    window = DateWindow(first, last)
     board = get_campaign_dashboard(
         actor,
         CampaignFilter(

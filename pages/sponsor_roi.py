@@ -13,7 +13,7 @@ from core.analytics.metrics import SponsorFigures
 from core.analytics.sponsors import SponsorFilter, get_sponsor_dashboard, list_sponsor_options
 from core.analytics.window import DateWindow
 from dashboard import session
-from dashboard.analytics import date_range, rollup_status
+from dashboard.analytics import chosen_range, date_range, rollup_status
 from dashboard.charts import bars, count, lines, money, percent, rate, show_chart, times
 from dashboard.runtime import show_error
 
@@ -63,11 +63,9 @@ sponsors = top[2].multiselect(
     key="sponsor_roi_sponsors",
     persist_state="session",
 )
-if not isinstance(picked, tuple) or len(picked) != 2:
-    st.info("Choose the last day of the range too.")
-    st.stop()
+first, last = chosen_range(picked)
 try:
-    window = DateWindow(picked[0], picked[1])
+    window = DateWindow(first, last)
     board = get_sponsor_dashboard(
         actor,
         SponsorFilter(

@@ -78,3 +78,12 @@ def test_an_organizer_sees_no_access(owner: Engine) -> None:
     for page in PAGES:
         at = open_page(page, organizer)
         assert [t.value for t in at.title] == ["No access"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_range_with_only_its_first_day_asks_for_the_last(marketer: Identity, page: str) -> None:
+    at = open_page(page, marketer)
+    at.date_input(key="analytics_window").set_value((date(2026, 1, 1),)).run()
+    assert not at.exception
+    assert "Choose the last day of the range too." in messages(at)
+    assert _charts(at) == 0
