@@ -75,7 +75,9 @@ last_section = [s for s in registry.SECTIONS if s in sections][-1:] or [registry
 sections.setdefault(last_section[0], []).extend(hidden)
 ordered = {name: sections[name] for name in registry.SECTIONS if name in sections}
 
-navigation = st.navigation(ordered, position="sidebar" if working else "hidden")
+# Expanded: an admin has some thirty pages, and Streamlit would otherwise fold all but ten
+# behind "View more", hiding whole sections.
+navigation = st.navigation(ordered, position="sidebar" if working else "hidden", expanded=True)
 views.sidebar(identity)
 requested = navigation.url_path or registry.default_page().url_path
 
