@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
-from datetime import datetime
-
-from sqlalchemy import text
-
 from core.auth.permissions import ANALYTICS_VIEW, CAMPAIGNS_MANAGE, SPONSORS_MANAGE
 from core.db import Actor, unit_of_work
+from core.services.event_choices import EventChoice, read_event_choices
 
-
-@dataclass(frozen=True)
-class EventChoice:
-    event_id: uuid.UUID
-    title: str
-    start_date: datetime
-    status: str
+__all__ = ["EventChoice", "list_event_choices"]
 
 
 def list_event_choices(actor: Actor) -> tuple[EventChoice, ...]:
@@ -25,7 +14,4 @@ def list_event_choices(actor: Actor) -> tuple[EventChoice, ...]:
     PermissionDenied without sponsors.manage, campaigns.manage or analytics.view."""
     with unit_of_work(actor, read_only=True) as uow:
         uow.require(SPONSORS_MANAGE, CAMPAIGNS_MANAGE, ANALYTICS_VIEW)
-        rows = uow.session.execute(
-            text("SELECT id, title, start_date, status FROM events ORDER BY start_date DESC, id")
-        )
-        return tuple(EventChoice(*row) for row in rows)
+        return read_event_choices(uow.session)

@@ -30,6 +30,7 @@ from core.db import Actor, unit_of_work
 from core.db.patterns import escape_like
 from core.errors import NotFound, ValidationError
 from core.models.ticketing import ORDER_STATUSES
+from core.services.event_choices import EventChoice, read_event_choices
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 200
@@ -79,14 +80,6 @@ class OrderPage:
     matched_by: str
     next: OrderCursor | None
     previous: OrderCursor | None
-
-
-@dataclass(frozen=True)
-class EventChoice:
-    event_id: uuid.UUID
-    title: str
-    start_date: datetime
-    status: str
 
 
 @dataclass(frozen=True)
@@ -341,14 +334,7 @@ def list_order_events(actor: Actor, *, limit: int = 1000) -> list[EventChoice]:
     attendees. Raises PermissionDenied without box_office.sell."""
     with unit_of_work(actor, read_only=True) as uow:
         uow.require(BOX_OFFICE_SELL)
-        rows = uow.session.execute(
-            text(
-                "SELECT id, title, start_date, status FROM events"
-                " ORDER BY start_date DESC, id LIMIT :limit"
-            ),
-            {"limit": limit},
-        ).all()
-    return [EventChoice(*row) for row in rows]
+        return list(read_event_choices(uow.session, limit=limit))
 
 
 _ORDER = text(

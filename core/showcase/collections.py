@@ -21,6 +21,7 @@ from core.db import Actor, unit_of_work
 from core.db.patterns import escape_like
 from core.errors import NotFound, ValidationError
 from core.models.designers import COLLECTION_SEASONS, COLLECTION_STATUSES, Collection
+from core.services.event_choices import EventChoice, read_event_choices
 from core.showcase import inputs
 from core.showcase.access import (
     is_admin,
@@ -77,14 +78,6 @@ class CollectionDetail:
     release_date: datetime | None
     can_edit: bool
     next_statuses: tuple[str, ...] = field(default=())
-
-
-@dataclass(frozen=True)
-class EventChoice:
-    event_id: uuid.UUID
-    title: str
-    start_date: datetime
-    status: str
 
 
 def palette_from_text(value: str) -> tuple[dict[str, str], ...]:
@@ -307,13 +300,7 @@ def set_collection_status(actor: Actor, collection_id: uuid.UUID, status: str) -
 
 def event_choices(actor: Actor) -> tuple[EventChoice, ...]:
     """Events a collection can be linked to or a show held at: those the actor can see,
-    soonest first."""
+    not cancelled, newest first. Raises PermissionDenied without showcase.view."""
     with unit_of_work(actor, read_only=True) as uow:
         uow.require(SHOWCASE_VIEW)
-        rows = uow.session.execute(
-            text(
-                "SELECT id, title, start_date, status FROM events"
-                " WHERE status <> 'cancelled' ORDER BY start_date DESC, title LIMIT 500"
-            )
-        )
-        return tuple(EventChoice(*r) for r in rows)
+        return read_event_choices(uow.session, include_cancelled=False, limit=500)
