@@ -15,12 +15,15 @@ from streamlit.testing.v1 import AppTest
 
 from core.audit.browse import (
     AuditFilters,
+    audit_filter_choices,
     browse_audit_log,
     export_audit_csv,
     field_diff,
+    page_query,
 )
 from core.audit.chain import seal_all
 from core.auth import Identity
+from core.auth.audit import record
 from core.db import unit_of_work
 from core.errors import PermissionDenied, ValidationError
 from dashboard import session
@@ -109,6 +112,39 @@ def test_each_filter_narrows_the_view(admin: Identity, changed_code: str) -> Non
         browse_audit_log(actor, AuditFilters(record_id=changed_code))
     with pytest.raises(ValidationError, match="start date"):
         browse_audit_log(actor, AuditFilters(since=today, until=today - timedelta(days=1)))
+
+
+def test_row_change_and_service_actions_each_filter_through_their_index(
+    owner: Engine, admin: Identity, changed_code: str
+) -> None:
+    """A service's own action (its partial index) and a trigger's `<table>.<op>` (the table
+    index, which ends in the action) both filter, are both offered, and each query can
+    use its index: the browser states the partial index's predicate word for word."""
+    actor = admin.actor()
+    with unit_of_work(actor) as uow:
+        record(uow.session, actor, "auth.password_changed", admin.user_id)
+        uow.commit()
+    by_service = browse_audit_log(actor, AuditFilters(action="auth.password_changed")).entries
+    assert by_service and {e.action for e in by_service} == {"auth.password_changed"}
+    assert any(e.record_id == str(admin.user_id) for e in by_service)
+    by_change = browse_audit_log(actor, AuditFilters(action="discount_codes.update")).entries
+    assert changed_code in {e.record_id for e in by_change}
+    assert {e.action for e in by_change} == {"discount_codes.update"}
+
+    actions = audit_filter_choices(actor).actions
+    assert {"auth.password_changed", "discount_codes.update", "users.insert"} <= set(actions)
+    assert not any(a.startswith("audit_logs.") for a in actions)
+
+    expected = {
+        "auth.password_changed": "action_created_at_seq_idx",
+        "discount_codes.update": "table_name_created_at_seq_action_idx",
+    }
+    for action, index in expected.items():
+        sql, params, _ = page_query(AuditFilters(action=action), None, limit=26)
+        with owner.begin() as conn:
+            conn.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = "\n".join(conn.execute(text("EXPLAIN " + sql), params).scalars())
+        assert index in plan, plan
 
 
 def test_only_compliance_may_browse(owner: Engine) -> None:

@@ -15,8 +15,9 @@
 - Append-only for the app role: no UPDATE, DELETE or TRUNCATE (the 0003 update policy is
   dropped: GDPR redaction goes through a SECURITY DEFINER function), INSERT only of the
   columns a caller may choose (never the chain's, the time or the redaction flag).
-- Indexes for the audit browser's keyset order (created_at, seq) and its filters; the
-  plain created_at and action indexes they replace are dropped.
+- The primary key becomes (created_at, seq), the audit browser's keyset order; indexes
+  for its filters end in that order. The plain created_at and action indexes they
+  replace are dropped.
 
 Revision ID: 0005
 Revises: 0004
@@ -64,6 +65,9 @@ AUDITED: tuple[tuple[str, str, str, str | None], ...] = (
 )
 
 TRIGGER = "audit_trail"
+# Rows the trigger did not write (their action is not `<table>.insert|update|delete`);
+# core/audit/browse.py repeats it word for word so the planner can use the partial index.
+ROW_CHANGE_PREDICATE = r"action !~ '\.(insert|update|delete)$'"
 # Advisory lock key of the sealer (one at a time); any fixed bigint unused elsewhere.
 SEAL_LOCK_KEY = 0x6175646974_5345  # "audit" "SE"
 
@@ -90,7 +94,6 @@ DECLARE
   rid text;
   col text;
   masked text[];
-  s bigint;
 BEGIN
   IF TG_OP <> 'INSERT' THEN
     old_j := to_jsonb(OLD);
@@ -129,13 +132,11 @@ BEGIN
       END IF;
     END LOOP;
   END IF;
-  -- An id that grows with seq: the primary key takes it at its right edge instead of a
-  -- random leaf (fewer pages touched and written to WAL on a log of millions).
-  s := nextval('audit_logs_seq_seq');
-  INSERT INTO audit_logs (id, seq, user_id, action, table_name, record_id, old_data, new_data,
+  -- id and seq come from the column defaults; the primary key (created_at, seq) takes
+  -- the row at its right edge.
+  INSERT INTO audit_logs (user_id, action, table_name, record_id, old_data, new_data,
                           ip_address, user_agent)
-  VALUES ((lpad(to_hex(s), 16, '0') || right(replace(gen_random_uuid()::text, '-', ''), 16))::uuid,
-          s, nullif(current_setting('app.user_id', true), '')::uuid,
+  VALUES (nullif(current_setting('app.user_id', true), '')::uuid,
           TG_TABLE_NAME || '.' || lower(TG_OP), TG_TABLE_NAME, rid, old_j, new_j,
           nullif(current_setting('app.ip_address', true), ''),
           nullif(current_setting('app.user_agent', true), ''));
@@ -192,7 +193,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = @schema@, pg_temp A
 DECLARE
   horizon xid8;
   head audit_chain_head%ROWTYPE;
-  ids uuid[];
+  seqs bigint[];
   stamps timestamptz[];
   digests bytea[];
   contents bytea[];
@@ -203,18 +204,18 @@ BEGIN
   PERFORM pg_advisory_xact_lock(@lock@);
   horizon := audit_seal_horizon();
   SELECT * INTO head FROM audit_chain_head;
-  SELECT array_agg(id ORDER BY tx_id, seq), array_agg(created_at ORDER BY tx_id, seq),
+  SELECT array_agg(seq ORDER BY tx_id, seq), array_agg(created_at ORDER BY tx_id, seq),
          array_agg(digest ORDER BY tx_id, seq),
          array_agg(audit_row_content(head.last_pos + rn, seq, id, tx_id, created_at, user_id,
                                      action, table_name, record_id, ip_address, user_agent,
                                      digest) ORDER BY tx_id, seq)
-    INTO ids, stamps, digests, contents
+    INTO seqs, stamps, digests, contents
     FROM (SELECT a.*, row_number() OVER (ORDER BY tx_id, seq) AS rn,
                  audit_payload_digest(a.old_data, a.new_data) AS digest
             FROM (SELECT * FROM audit_logs
                    WHERE sealed_at IS NULL AND tx_id < horizon
                    ORDER BY tx_id, seq LIMIT p_limit) a) s;
-  n := coalesce(array_length(ids, 1), 0);
+  n := coalesce(array_length(seqs, 1), 0);
   IF n = 0 THEN
     RETURN 0;
   END IF;
@@ -227,8 +228,8 @@ BEGIN
   UPDATE audit_logs a
      SET chain_pos = head.last_pos + u.pos, payload_digest = u.digest, row_hash = u.hash,
          sealed_at = clock_timestamp()
-    FROM unnest(ids, stamps, digests, hashes) WITH ORDINALITY AS u(id, created_at, digest, hash, pos)
-   WHERE a.id = u.id AND a.created_at = u.created_at AND a.sealed_at IS NULL;
+    FROM unnest(seqs, stamps, digests, hashes) WITH ORDINALITY AS u(seq, created_at, digest, hash, pos)
+   WHERE a.created_at = u.created_at AND a.seq = u.seq AND a.sealed_at IS NULL;
   UPDATE audit_chain_head
      SET last_pos = head.last_pos + n, last_hash = h, sealed_at = clock_timestamp();
   RETURN n;
@@ -367,9 +368,17 @@ def upgrade() -> None:
     op.drop_index("idx_audit_logs_action", table_name="audit_logs")
     op.drop_index("idx_audit_logs_table_record", table_name="audit_logs")
     op.drop_index("idx_audit_logs_user_id", table_name="audit_logs")
-    op.create_index("idx_audit_logs_created_seq", "audit_logs", ["created_at", "seq"])
+    # The browser's order is the primary key: one index fewer for every audited write
+    # than (id, created_at) beside a (created_at, seq) index. seq is unique (a sequence the
+    # app cannot set); a partitioned table's key must hold created_at.
+    op.drop_constraint("pk_audit_logs", "audit_logs", type_="primary")
+    op.create_primary_key("pk_audit_logs", "audit_logs", ["created_at", "seq"])
+    # action last: an action filter on a row change (`<table>.<op>`) rides this index,
+    # its action checked in the index without visiting the rows (core/audit/browse.py).
     op.create_index(
-        "idx_audit_logs_table_created", "audit_logs", ["table_name", "created_at", "seq"]
+        "idx_audit_logs_table_created",
+        "audit_logs",
+        ["table_name", "created_at", "seq", "action"],
     )
     op.create_index(
         "idx_audit_logs_table_record",
@@ -377,7 +386,14 @@ def upgrade() -> None:
         ["table_name", "record_id", "created_at", "seq"],
     )
     op.create_index("idx_audit_logs_user_created", "audit_logs", ["user_id", "created_at", "seq"])
-    op.create_index("idx_audit_logs_action_created", "audit_logs", ["action", "created_at", "seq"])
+    # Only the services' own (semantic) actions: the trigger's rows, nearly all of them,
+    # never enter it, so audited writes maintain one index fewer.
+    op.create_index(
+        "idx_audit_logs_action_created",
+        "audit_logs",
+        ["action", "created_at", "seq"],
+        postgresql_where=sa.text(ROW_CHANGE_PREDICATE),
+    )
     # Sealed rows in chain order (verification of a range): rows enter it when sealed,
     # so inserts never touch it.
     op.create_index(
@@ -451,7 +467,8 @@ def downgrade() -> None:
     op.drop_index("idx_audit_logs_user_created", table_name="audit_logs")
     op.drop_index("idx_audit_logs_table_record", table_name="audit_logs")
     op.drop_index("idx_audit_logs_table_created", table_name="audit_logs")
-    op.drop_index("idx_audit_logs_created_seq", table_name="audit_logs")
+    op.drop_constraint("pk_audit_logs", "audit_logs", type_="primary")
+    op.create_primary_key("pk_audit_logs", "audit_logs", ["id", "created_at"])
     op.create_index("idx_audit_logs_user_id", "audit_logs", ["user_id", "created_at"])
     op.create_index(
         "idx_audit_logs_table_record", "audit_logs", ["table_name", "record_id", "created_at"]
