@@ -102,12 +102,16 @@ class SecureDatabase:
 
 
 @pytest.fixture(scope="module")
-def secure_database(databases: DatabaseFactory, engine: Engine) -> Iterator[SecureDatabase]:
+def secure_database(
+    request: pytest.FixtureRequest, databases: DatabaseFactory, engine: Engine
+) -> Iterator[SecureDatabase]:
     """A migrated database with the small demo, installed so that core.db.get_engine() is
     the app role (row-level security applies) and get_owner_engine() its owner.
 
     Its own database, because sign-in and user administration commit (the session
-    database's row counts must stay the demo's).
+    database's row counts must stay the demo's). The app pool holds one connection, so
+    tests see it reused by one user after another; a module whose code holds two at once
+    (a job reporting progress beside its work) sets `APP_POOL_SIZE`.
     """
     from core.db.engine import app_url
     from core.demo import load_demo
@@ -118,8 +122,8 @@ def secure_database(databases: DatabaseFactory, engine: Engine) -> Iterator[Secu
     owner = create_engine(url, pool_size=2, max_overflow=2, connect_args=args)
     upgrade(owner)
     load_demo(owner, scale="small")
-    # One pooled connection, so tests see it reused by one user after another.
-    app = create_engine(app_url(url), pool_size=1, max_overflow=0, connect_args=args)
+    pool = getattr(request.module, "APP_POOL_SIZE", 1)
+    app = create_engine(app_url(url), pool_size=pool, max_overflow=0, connect_args=args)
     use_engine(app, owner=owner)
     try:
         yield SecureDatabase(owner, app)

@@ -10,14 +10,13 @@ import random
 import re
 import uuid
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from psycopg.types.json import Jsonb
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 
 from core.auth import Identity
 from core.errors import Conflict, PermissionDenied, ValidationError
@@ -26,7 +25,10 @@ from core.gdpr.discovery import CATEGORIES, discover, subject_of_request
 from core.jobs import Worker
 from core.jobs.registry import load_handlers
 from tests.apptest import make_person
-from tests.conftest import DatabaseFactory, SecureDatabase
+from tests.conftest import SecureDatabase
+
+# An export job reports progress on a connection of its own while its discovery holds one.
+APP_POOL_SIZE = 3
 
 
 @dataclass
@@ -213,30 +215,6 @@ def plant_subject(owner: Engine) -> Planted:
             n=Jsonb({"contact": f"{name} / {phone}"}),
         )
     return Planted(user_id, email, name, phone, order_id, number, 121.0, markers)
-
-
-@pytest.fixture(scope="module")
-def secure_database(databases: DatabaseFactory, engine: Engine) -> Iterator[SecureDatabase]:
-    """conftest's secure database, with an app pool of a few connections: an export job
-    reports progress on a connection of its own while its discovery holds another."""
-    from core.db import use_engine
-    from core.db.engine import app_url
-    from core.demo import load_demo
-    from core.migrate import upgrade
-
-    url = databases.create("fashionistas_gdpr")
-    args = {"options": "-c timezone=UTC"}
-    owner = create_engine(url, pool_size=2, max_overflow=2, connect_args=args)
-    upgrade(owner)
-    load_demo(owner, scale="small")
-    app = create_engine(app_url(url), pool_size=3, max_overflow=2, connect_args=args)
-    use_engine(app, owner=owner)
-    try:
-        yield SecureDatabase(owner, app)
-    finally:
-        use_engine(engine)
-        app.dispose()
-        owner.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -16,13 +16,13 @@ from core.jobs.registry import load_handlers
 from dashboard import session
 from tests.apptest import APP, make_person, messages, open_page
 from tests.conftest import SecureDatabase
-from tests.test_gdpr import admin, exports, plant_subject, secure_database  # noqa: F401
+from tests.test_gdpr import APP_POOL_SIZE, admin, exports, plant_subject  # noqa: F401
 
 PAGE = "data_requests.py"
 
 
 def test_the_work_list_shows_deadlines_filters_and_a_csv(
-    secure_database: SecureDatabase,  # noqa: F811
+    secure_database: SecureDatabase,
     admin: Identity,  # noqa: F811
 ) -> None:
     at = open_page(PAGE, admin)
@@ -38,7 +38,7 @@ def test_the_work_list_shows_deadlines_filters_and_a_csv(
     assert "No requests match" in messages(at)
 
 
-def test_organizers_cannot_open_it(secure_database: SecureDatabase) -> None:  # noqa: F811
+def test_organizers_cannot_open_it(secure_database: SecureDatabase) -> None:
     organizer = make_person(secure_database.owner, ["organizer"])
     at = open_page(PAGE, organizer)
     assert not at.exception
@@ -46,7 +46,7 @@ def test_organizers_cannot_open_it(secure_database: SecureDatabase) -> None:  # 
 
 
 def test_intake_export_download_and_erasure_on_the_page(
-    secure_database: SecureDatabase,  # noqa: F811
+    secure_database: SecureDatabase,
     admin: Identity,  # noqa: F811
 ) -> None:
     person = plant_subject(secure_database.owner)
@@ -104,7 +104,7 @@ def _open_request(identity: Identity, request_id: uuid.UUID) -> AppTest:
 
 
 def test_rectification_shows_the_diff_and_restriction_toggles(
-    secure_database: SecureDatabase,  # noqa: F811
+    secure_database: SecureDatabase,
     admin: Identity,  # noqa: F811
 ) -> None:
     person = plant_subject(secure_database.owner)
