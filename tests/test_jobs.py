@@ -240,3 +240,28 @@ def test_the_in_process_worker_stays_off_under_pytest(monkeypatch: pytest.Monkey
     assert start_in_process() is None
     monkeypatch.setenv("FASHIONISTAS_WORKER", "off")
     assert not in_process_enabled()
+
+
+def test_the_registered_periodic_tasks_do_their_work_on_the_app_role(
+    secure_database: SecureDatabase,
+) -> None:
+    # The worker logs a failing task and goes on, so call each one here, as the worker
+    # would, where an error surfaces: sealing the audit chain and refreshing the rollups.
+    registry.load_handlers()
+    tasks = {t.name: t for t in registry.periodic_tasks()}
+    assert {"audit.seal", "analytics.refresh"} <= set(tasks)
+    pending = text("SELECT count(*) FROM audit_logs WHERE sealed_at IS NULL")
+    with secure_database.owner.begin() as c:
+        c.execute(
+            text(
+                "UPDATE events SET title = title || ' (moved)'"
+                " WHERE id = (SELECT id FROM events ORDER BY id LIMIT 1)"
+            )
+        )
+    with secure_database.owner.connect() as c:
+        assert c.execute(pending).scalar() >= 1
+    tasks["audit.seal"].fn()
+    tasks["analytics.refresh"].fn()
+    with secure_database.owner.connect() as c:
+        assert c.execute(pending).scalar() == 0
+        assert c.execute(text("SELECT refreshed_at FROM analytics_rollups_refreshed")).scalar()
