@@ -59,6 +59,41 @@ def run_setup(env: dict[str, str], script: str, *args: str) -> str:
     return setup.stdout.strip().splitlines()[-1]
 
 
+# Runs in its own process against the scratch database: migrate (which creates the first
+# admin and prints its one-time password), load the small demo when asked (`--demo`),
+# sign in and replace the password with the test's (argv[1]); prints the admin's email.
+ADMIN_SETUP = """
+import re
+import sys
+from contextlib import redirect_stdout
+from io import StringIO
+
+from core.auth import change_password, sign_in_with_password
+from core.bootstrap import prepare_database
+from core.db import get_owner_engine
+from core.demo import load_demo
+
+printed = StringIO()
+with redirect_stdout(printed):
+    report = prepare_database()
+assert report.first_admin_created, "the scratch database already had users"
+email = re.search(r"email: +(\\S+)", printed.getvalue()).group(1)
+first_password = re.search(r"password: +(\\S+)", printed.getvalue()).group(1)
+if "--demo" in sys.argv[2:]:
+    load_demo(get_owner_engine(), scale="small")
+identity = sign_in_with_password(email, first_password)
+assert identity.must_change_password
+change_password(identity.actor(user_agent="browser-test setup"), first_password, sys.argv[1])
+print(email)
+"""
+
+
+def set_up_admin(env: dict[str, str], password: str, *, demo: bool = False) -> str:
+    """Migrate the scratch database of `env`, give its first admin `password` (and load
+    the small demo when `demo`); returns the admin's email."""
+    return run_setup(env, ADMIN_SETUP, password, *(("--demo",) if demo else ()))
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

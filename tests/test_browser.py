@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from core.config import PROJECT_ROOT
-from tests.browser import browser, needs_chromium, run_setup, server_env, streamlit_server
+from tests.browser import browser, needs_chromium, server_env, set_up_admin, streamlit_server
 
 __all__ = ["browser"]  # a fixture, used by name
 
@@ -23,35 +23,12 @@ SCREENSHOT = PROJECT_ROOT / "test-artifacts" / "sign-in.png"
 PASSWORD = "browser-test-password-42"
 pytestmark = needs_chromium
 
-# Runs in its own process against the scratch database: migrate (which creates the first
-# admin and prints its one-time password), sign in with it and replace it with the test's.
-SETUP = """
-import re
-import sys
-from contextlib import redirect_stdout
-from io import StringIO
-
-from core.auth import change_password, sign_in_with_password
-from core.bootstrap import prepare_database
-
-printed = StringIO()
-with redirect_stdout(printed):
-    report = prepare_database()
-assert report.first_admin_created, "the scratch database already had users"
-email = re.search(r"email: +(\\S+)", printed.getvalue()).group(1)
-first_password = re.search(r"password: +(\\S+)", printed.getvalue()).group(1)
-identity = sign_in_with_password(email, first_password)
-assert identity.must_change_password
-change_password(identity.actor(user_agent="browser-test setup"), first_password, sys.argv[1])
-print(email)
-"""
-
 
 @pytest.fixture(scope="module")
 def server(databases, tmp_path_factory) -> Iterator[tuple[str, str]]:
     """(base URL, admin email) of a running dashboard on a scratch database."""
     env = server_env(databases.create("fashionistas_browser"))
-    email = run_setup(env, SETUP, PASSWORD)
+    email = set_up_admin(env, PASSWORD)
     with streamlit_server(env, tmp_path_factory.mktemp("streamlit") / "server.log") as url:
         yield url, email
 

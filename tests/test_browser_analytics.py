@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from core.config import PROJECT_ROOT
-from tests.browser import browser, needs_chromium, run_setup, server_env, streamlit_server
+from tests.browser import browser, needs_chromium, server_env, set_up_admin, streamlit_server
 
 __all__ = ["browser"]  # a fixture, used by name
 
@@ -19,35 +19,11 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 PASSWORD = "browser-analytics-password-42"
 pytestmark = needs_chromium
 
-# Its own process: the first admin (with a password the test knows) and the small demo.
-SETUP = """
-import re
-import sys
-from contextlib import redirect_stdout
-from io import StringIO
-
-from core.auth import change_password, sign_in_with_password
-from core.bootstrap import prepare_database
-from core.db import get_owner_engine
-from core.demo import load_demo
-
-printed = StringIO()
-with redirect_stdout(printed):
-    report = prepare_database()
-assert report.first_admin_created, "the scratch database already had users"
-email = re.search(r"email: +(\\S+)", printed.getvalue()).group(1)
-first_password = re.search(r"password: +(\\S+)", printed.getvalue()).group(1)
-load_demo(get_owner_engine(), scale="small")
-identity = sign_in_with_password(email, first_password)
-change_password(identity.actor(user_agent="browser-test setup"), first_password, sys.argv[1])
-print(email)
-"""
-
 
 @pytest.fixture(scope="module")
 def server(databases, tmp_path_factory) -> Iterator[tuple[str, str]]:
     env = server_env(databases.create("fashionistas_browser_analytics"))
-    email = run_setup(env, SETUP, PASSWORD)
+    email = set_up_admin(env, PASSWORD, demo=True)
     with streamlit_server(env, tmp_path_factory.mktemp("streamlit") / "server.log") as url:
         yield url, email
 

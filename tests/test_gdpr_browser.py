@@ -11,8 +11,14 @@ from collections.abc import Iterator
 import pytest
 
 from core.config import PROJECT_ROOT
-from tests.browser import browser, needs_chromium, run_setup, server_env, streamlit_server
-from tests.test_browser import SETUP
+from tests.browser import (
+    browser,
+    needs_chromium,
+    run_setup,
+    server_env,
+    set_up_admin,
+    streamlit_server,
+)
 
 __all__ = ["browser"]  # a fixture, used by name
 
@@ -46,7 +52,7 @@ def server(databases, tmp_path_factory) -> Iterator[tuple[str, str]]:
     env = server_env(databases.create("fashionistas_gdpr_browser"))
     env["FASHIONISTAS_WORKER"] = "on"
     env["FASHIONISTAS_EXPORT_DIR"] = str(tmp_path_factory.mktemp("exports"))
-    email = run_setup(env, SETUP, PASSWORD)
+    email = set_up_admin(env, PASSWORD)
     run_setup(env, PERSON, SUBJECT)
     with streamlit_server(env, tmp_path_factory.mktemp("streamlit") / "server.log") as url:
         yield url, email
