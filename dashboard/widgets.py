@@ -20,6 +20,14 @@ from dashboard.runtime import show_error
 _PENDING = "widgets.confirm.{key}"
 
 
+def show_flash(key: str) -> None:
+    """Show, once, the success message an action left in `st.session_state[key]` before
+    its rerun (a message written just before `st.rerun()` would never be seen)."""
+    message = st.session_state.pop(key, None)
+    if message:
+        st.success(message, icon=":material/check_circle:")
+
+
 def download_table(table: pd.DataFrame, name: str, *, key: str, excel: bool = False) -> None:
     """A CSV download of `table` (and an Excel one when `excel`), saved as `name`.csv/.xlsx."""
     columns = st.columns(2 if excel else 1, gap="small")

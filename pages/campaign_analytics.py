@@ -23,6 +23,7 @@ from dashboard import session
 from dashboard.analytics import chosen_range, date_range, rollup_status
 from dashboard.charts import bars, count, lines, money, percent, rate, show_chart, times
 from dashboard.runtime import show_error
+from dashboard.widgets import show_flash
 
 # Shared with the sponsor ROI page: one date range for the marketing dashboards.
 WINDOW = "analytics_window"
@@ -44,9 +45,7 @@ st.caption(
     "Campaign results by channel. ROI is revenue ÷ cost; ROAS is the revenue of the paid"
     " placements ÷ their cost; a ratio with nothing to divide by shows —."
 )
-flash = st.session_state.pop(FLASH, None)
-if flash:
-    st.success(flash, icon=":material/check_circle:")
+show_flash(FLASH)
 
 actor = session.actor()
 try:

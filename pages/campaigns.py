@@ -40,7 +40,7 @@ from core.models.identity import USER_TYPES
 from core.models.marketing import CAMPAIGN_STATUSES, PROMOTIONAL_DISCOUNT_TYPES, SOCIAL_PLATFORMS
 from dashboard import session
 from dashboard.runtime import show_error
-from dashboard.widgets import download_table
+from dashboard.widgets import download_table, show_flash
 
 ANY = "Any"
 FLASH = "campaigns.flash"
@@ -49,9 +49,7 @@ NEW = "campaigns.new_form"
 session.signed_in()
 st.title("Campaigns")
 st.caption("Campaigns with their e-mails, social posts and promo codes; audience segments.")
-flash = st.session_state.pop(FLASH, None)
-if flash:
-    st.success(flash, icon=":material/check_circle:")
+show_flash(FLASH)
 
 actor = session.actor()
 try:

@@ -44,7 +44,7 @@ from core.showcase.uploads import ALLOWED_EXTENSIONS
 from dashboard import session
 from dashboard.gallery import item_gallery, palette
 from dashboard.runtime import show_error
-from dashboard.widgets import confirmed, download_table, move_buttons
+from dashboard.widgets import confirmed, download_table, move_buttons, show_flash
 
 ANY = "Any"
 FLASH = "collections.flash"
@@ -57,9 +57,7 @@ st.caption(
     "Collections by designer, season and year with their pieces and images. Drafts are"
     " seen only by their designer and admins until published."
 )
-flash = st.session_state.pop(FLASH, None)
-if flash:
-    st.success(flash, icon=":material/check_circle:")
+show_flash(FLASH)
 actor = session.actor()
 can_manage = identity.can(SHOWCASE_MANAGE)
 

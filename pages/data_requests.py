@@ -33,7 +33,7 @@ from core.gdpr.requests import (
 )
 from dashboard import session
 from dashboard.runtime import show_error
-from dashboard.widgets import confirmed, download_table
+from dashboard.widgets import confirmed, download_table, show_flash
 
 ANY = "Any"
 FLASH = "dsr.flash"
@@ -63,9 +63,7 @@ st.caption(
     " restriction, each due one month after it was received."
 )
 
-flash = st.session_state.pop(FLASH, None)
-if flash:
-    st.success(flash, icon=":material/check_circle:")
+show_flash(FLASH)
 
 actor = session.actor()
 try:

@@ -31,7 +31,7 @@ from core.showcase.designers import (
 from core.showcase.inputs import dated_lines, lines_text
 from dashboard import session
 from dashboard.runtime import show_error
-from dashboard.widgets import download_table
+from dashboard.widgets import download_table, show_flash
 
 ANY = "Any"
 FLASH = "designers.flash"
@@ -42,9 +42,7 @@ st.caption(
     "Designer profiles: brand, specialty, biography, social links, awards and press."
     " Designers edit their own profile; admins review, verify and feature them."
 )
-flash = st.session_state.pop(FLASH, None)
-if flash:
-    st.success(flash, icon=":material/check_circle:")
+show_flash(FLASH)
 actor = session.actor()
 can_manage = identity.can(SHOWCASE_MANAGE)
 

@@ -26,7 +26,7 @@ from core.services.discounts import (
 )
 from dashboard import session
 from dashboard.runtime import show_error
-from dashboard.widgets import confirmed, download_table
+from dashboard.widgets import confirmed, download_table, show_flash
 
 ANY = "Any"
 PAGE_SIZE = 100
@@ -48,9 +48,7 @@ st.caption(
     " events or ticket types they cover, with what each brought in."
 )
 
-flash = st.session_state.pop(FLASH, None)
-if flash:
-    st.success(flash, icon=":material/check_circle:")
+show_flash(FLASH)
 
 actor = session.actor()
 try:

@@ -44,7 +44,7 @@ from core.services.events import (
 from dashboard import session
 from dashboard.registry import PAGES_DIR
 from dashboard.runtime import show_error
-from dashboard.widgets import confirmed, download_table
+from dashboard.widgets import confirmed, download_table, show_flash
 
 PAGE_SIZE = 50
 FLASH = "events.flash"
@@ -70,9 +70,7 @@ if st.session_state.pop(RESET_NEW, False):
         st.session_state.pop(f"new_{name}", None)
 if PICK_NEXT in st.session_state:
     st.session_state[PICK] = st.session_state[SAVED] = st.session_state.pop(PICK_NEXT)
-flash = st.session_state.pop(FLASH, None)
-if flash:
-    st.success(flash)
+show_flash(FLASH)
 
 
 def _done(message: str, pick: uuid.UUID | None = None) -> None:

@@ -21,7 +21,7 @@ from core.showcase.fashion_models import (
 )
 from dashboard import session
 from dashboard.runtime import show_error
-from dashboard.widgets import download_table
+from dashboard.widgets import download_table, show_flash
 
 ANY = "Any"
 FLASH = "models.flash"
@@ -37,9 +37,7 @@ LABELS = {
 identity = session.signed_in()
 st.title("Models")
 st.caption("Model profiles with agency and measurements, and the runway looks they walked.")
-flash = st.session_state.pop(FLASH, None)
-if flash:
-    st.success(flash, icon=":material/check_circle:")
+show_flash(FLASH)
 actor = session.actor()
 admin = "admin" in identity.roles
 

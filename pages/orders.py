@@ -22,7 +22,7 @@ from core.services.orders import (
 from dashboard import session
 from dashboard.registry import PAGES_DIR
 from dashboard.runtime import show_error
-from dashboard.widgets import confirmed
+from dashboard.widgets import confirmed, show_flash
 
 ANY = "Any"
 PAGE_SIZE = 25
@@ -36,9 +36,7 @@ identity = session.signed_in()
 st.title("Orders")
 st.caption("Find an order by its number, the buyer's email or name; refund or cancel it.")
 
-flash = st.session_state.pop(FLASH, None)
-if flash:
-    st.success(flash, icon=":material/check_circle:")
+show_flash(FLASH)
 
 actor = session.actor()
 try:

@@ -11,7 +11,7 @@ from core.crypto import KeyVersionRow, list_key_versions, rotate_key
 from core.retention import RetentionPlan, plan_retention, run_retention, set_retention_period
 from dashboard import session
 from dashboard.runtime import show_error
-from dashboard.widgets import confirmed, download_table
+from dashboard.widgets import confirmed, download_table, show_flash
 
 # The last run's or rotation's outcome, shown once after the rerun that follows it.
 LAST_RUN = "retention.last_run"
@@ -25,9 +25,7 @@ st.caption(
     " payment details. Audit log entries are never deleted."
 )
 
-flash = st.session_state.pop(FLASH, None)
-if flash:
-    st.success(flash, icon=":material/check_circle:")
+show_flash(FLASH)
 
 actor = session.actor()
 

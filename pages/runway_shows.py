@@ -33,7 +33,7 @@ from core.showcase.runway import (
 )
 from dashboard import session
 from dashboard.runtime import show_error
-from dashboard.widgets import confirmed, download_table, move_buttons
+from dashboard.widgets import confirmed, download_table, move_buttons, show_flash
 
 ANY = "Any"
 FLASH = "shows.flash"
@@ -45,9 +45,7 @@ st.caption(
     "Shows by collection, event and venue; their segments and looks in running order, with"
     " a printable running order for the stage manager."
 )
-flash = st.session_state.pop(FLASH, None)
-if flash:
-    st.success(flash, icon=":material/check_circle:")
+show_flash(FLASH)
 actor = session.actor()
 can_manage = identity.can(SHOWCASE_MANAGE)
 admin = "admin" in identity.roles

@@ -23,6 +23,7 @@ from core.services.seat_map import (
 from dashboard import session
 from dashboard.registry import PAGES_DIR
 from dashboard.runtime import show_error
+from dashboard.widgets import show_flash
 
 # Shared with pages/box_office.py (see there).
 CHECKOUT_SESSION = "checkout.session_id"
@@ -54,9 +55,7 @@ st.caption(
     " block or unblock them."
 )
 
-flash = st.session_state.pop(FLASH, None)
-if flash:
-    st.success(flash, icon=":material/check_circle:")
+show_flash(FLASH)
 
 actor = session.actor()
 checkout_session = st.session_state.setdefault(CHECKOUT_SESSION, new_checkout_session_id())

@@ -16,6 +16,7 @@ from dashboard import session
 from dashboard.analytics import chosen_range, date_range, rollup_status
 from dashboard.charts import bars, count, lines, money, percent, rate, show_chart, times
 from dashboard.runtime import show_error
+from dashboard.widgets import show_flash
 
 FLASH = "sponsor_roi.flash"
 TOP = 15
@@ -34,9 +35,7 @@ st.caption(
     "What each sponsorship delivered: exposure, leads and conversions against its cost."
     " ROI is revenue ÷ cost; a ratio with nothing to divide by shows —."
 )
-flash = st.session_state.pop(FLASH, None)
-if flash:
-    st.success(flash, icon=":material/check_circle:")
+show_flash(FLASH)
 
 actor = session.actor()
 try:

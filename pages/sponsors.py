@@ -35,7 +35,7 @@ from core.sponsors.sponsorships import (
 )
 from dashboard import session
 from dashboard.runtime import show_error
-from dashboard.widgets import download_table
+from dashboard.widgets import download_table, show_flash
 
 ANY = "Any"
 FLASH = "sponsors.flash"
@@ -45,9 +45,7 @@ PAYMENT = {s: s.title() for s in SPONSORSHIP_PAYMENT_STATUSES}
 session.signed_in()
 st.title("Sponsors")
 st.caption("Sponsorships per event, their assets and benefits; sponsors, tiers and benefits.")
-flash = st.session_state.pop(FLASH, None)
-if flash:
-    st.success(flash, icon=":material/check_circle:")
+show_flash(FLASH)
 
 actor = session.actor()
 try:

@@ -24,7 +24,7 @@ from core.services.ticket_types import (
 )
 from dashboard import session
 from dashboard.runtime import show_error
-from dashboard.widgets import pick_event
+from dashboard.widgets import pick_event, show_flash
 
 NO_SECTION = "none"
 # The version a person opened an edit form at, per ticket type: saving sends it, so an
@@ -39,9 +39,7 @@ st.caption(
     "Tiers, prices, capacities and sale windows per event, with what is sold, held and free."
 )
 
-flash = st.session_state.pop(FLASH, None)
-if flash:
-    st.success(flash, icon=":material/check_circle:")
+show_flash(FLASH)
 
 actor = session.actor()
 search = st.text_input("Find an event", key="tt_search", placeholder="Title")

@@ -34,7 +34,7 @@ from core.services.venues import (
 )
 from dashboard import session
 from dashboard.runtime import show_error
-from dashboard.widgets import confirmed, download_table
+from dashboard.widgets import confirmed, download_table, show_flash
 
 FLASH = "venues.flash"
 PICK = "venues_pick"
@@ -64,9 +64,7 @@ if st.session_state.pop(RESET_NEW, False):
 for pending, widget in ((PICK_NEXT, PICK), (SECTION_NEXT, SECTION)):
     if pending in st.session_state:
         st.session_state[widget] = st.session_state.pop(pending)
-flash = st.session_state.pop(FLASH, None)
-if flash:
-    st.success(flash)
+show_flash(FLASH)
 
 
 def _done(
