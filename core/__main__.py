@@ -12,7 +12,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="upgrade the database to the newest schema")
-    sub.add_parser("check", help="fail when the models and the migrations disagree")
+    sub.add_parser(
+        "check",
+        help="fail when the models and the migrations disagree, or the personal-data"
+        " registry leaves a table or column undecided",
+    )
     parts = sub.add_parser("partitions", help="create monthly partitions ahead of time")
     parts.add_argument("--months-ahead", type=int, default=3)
     sub.add_parser("refresh-analytics", help="recompute the marketing analytics rollups")
@@ -56,8 +60,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         upgrade(engine)
     elif args.command == "check":
+        from core.gdpr.categories import REGISTRY
+        from core.gdpr.coverage import problems
+
         check(engine)
         print("models and migrations agree")
+        with engine.connect() as conn:
+            undecided = problems(conn, REGISTRY)
+        for line in undecided:
+            print(f"personal data: {line}", file=sys.stderr)
+        if undecided:
+            return 1
+        print("the personal-data registry covers the schema")
     elif args.command == "partitions":
         with engine.begin() as conn:
             n = conn.execute(text("SELECT ensure_partitions(1, :m)"), {"m": args.months_ahead})

@@ -13,6 +13,9 @@ from core.db import get_owner_engine
 from core.migrate import BOOTSTRAP_LOCK_KEY, upgrade
 
 log = logging.getLogger(__name__)
+# Set once this process has prepared its database (the server's start, dashboard/server.py),
+# so the page script does not do it again at the first visit.
+_prepared = False
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ def prepare_database(settings: Settings | None = None) -> BootstrapReport:
     from core.auth import ensure_first_admin
     from core.demo import load_demo  # late: the demo pulls in Faker
 
+    global _prepared
     settings = settings or Settings.from_env()
     engine = get_owner_engine()
     upgrade(engine)
@@ -59,9 +63,15 @@ def prepare_database(settings: Settings | None = None) -> BootstrapReport:
         finally:
             conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": BOOTSTRAP_LOCK_KEY})
             conn.commit()
+    _prepared = True
     return BootstrapReport(
         migrated=True, demo_loaded=demo, first_admin_created=credentials is not None
     )
+
+
+def prepared_in_this_process() -> bool:
+    """True once prepare_database has run to the end in this process."""
+    return _prepared
 
 
 def _print_credentials(email: str, password: str) -> None:

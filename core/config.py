@@ -28,6 +28,10 @@ class Settings:
     # The database role the app's services connect as (no superuser, no BYPASSRLS).
     app_role: str = "fashionistas_app"
     app_password: str | None = None
+    # The sign-in path's database role: it alone may run the functions that read password
+    # hashes and open sessions (migration 0012).
+    auth_role: str = "fashionistas_auth"
+    auth_password: str | None = None
     # The first admin's email, created on first start with a generated password.
     admin_email: str = "admin@fashionistas.local"
     # Where uploaded showcase images are kept (FASHIONISTAS_UPLOADS_DIR), and their size cap.
@@ -56,6 +60,8 @@ class Settings:
             session_minutes=int(os.environ.get("FASHIONISTAS_SESSION_MINUTES") or 30),
             app_role=os.environ.get("FASHIONISTAS_APP_ROLE") or "fashionistas_app",
             app_password=os.environ.get("FASHIONISTAS_APP_PASSWORD") or None,
+            auth_role=os.environ.get("FASHIONISTAS_AUTH_ROLE") or "fashionistas_auth",
+            auth_password=os.environ.get("FASHIONISTAS_AUTH_PASSWORD") or None,
             admin_email=os.environ.get("FASHIONISTAS_ADMIN_EMAIL") or "admin@fashionistas.local",
             uploads_dir=Path(
                 os.environ.get("FASHIONISTAS_UPLOADS_DIR") or data_dir / "uploads"

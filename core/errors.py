@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 
 class DomainError(Exception):
@@ -62,6 +63,20 @@ class Busy(DomainError):
         super().__init__(message, **kw)
 
 
+class Unavailable(DomainError):
+    """The database could not be reached or dropped the connection (a restart, a failover,
+    a terminated backend, too many connections). Nothing of the request is known to be
+    saved unless its own result says so; the same request may be retried: the checkout's
+    idempotency keys make a retried sale safe."""
+
+    code = "unavailable"
+
+    def __init__(
+        self, message: str = "The database is temporarily unavailable; please retry.", **kw
+    ):
+        super().__init__(message, **kw)
+
+
 class PermissionDenied(DomainError):
     code = "forbidden"
 
@@ -75,20 +90,28 @@ class SignInFailed(DomainError):
         super().__init__(message, **kw)
 
 
-class AccountLocked(DomainError):
-    """Five failed sign-ins in a row: locked for 15 minutes or until an admin unlocks it."""
+class SignInThrottled(DomainError):
+    """Too many wrong passwords from this address (for this email, or for any): wait.
 
-    code = "account_locked"
+    The same for an unknown email as for a known one, so it tells nobody who has an account.
+    """
 
-    def __init__(
-        self,
-        message: str = (
-            "This account is locked after too many failed sign-ins; try again in 15 minutes"
-            " or ask an admin to unlock it."
-        ),
-        **kw,
-    ):
-        super().__init__(message, **kw)
+    code = "sign_in_throttled"
+
+    def __init__(self, retry_after_seconds: int, **kw):
+        self.retry_after_seconds = max(1, int(retry_after_seconds))
+        super().__init__(
+            "Too many failed sign-ins from your address; wait"
+            f" {_duration(self.retry_after_seconds)} and try again.",
+            **kw,
+        )
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = -(-seconds // 60)
+    return f"{minutes} minutes"
 
 
 class ResetTokenInvalid(DomainError):
@@ -102,6 +125,13 @@ class ResetTokenInvalid(DomainError):
         **kw,
     ):
         super().__init__(message, **kw)
+
+
+class SubjectErased(Conflict):
+    """Personal data for a person who was erased (their account is anonymised, or the
+    record was): the database's subject guard refuses it (migration 0014)."""
+
+    code = "subject_erased"
 
 
 class UnknownIdentity(DomainError):
@@ -128,13 +158,49 @@ def _constraint_messages() -> dict[str, tuple[str | None, str]]:
     return found
 
 
+# The SQLSTATE of the GDPR subject guard (migration 0014); DETAIL says 'busy' or 'erased'.
+SUBJECT_GUARD = "FW002"
 _KEY_DETAIL = re.compile(r"Key \((?P<cols>[^)]*)\)=\((?P<vals>.*)\) (?P<rest>.*)")
 _PARTITION_SUFFIX = re.compile(r"_(p\d{6}|default)$")
 _REFERENCED_TABLE = re.compile(r'table "(?P<table>[^"]+)"')
 
 
-def from_database_error(exc: DBAPIError) -> DomainError | None:
+# The server or the connection is gone or refuses work for now: connection exceptions
+# (08), operator intervention (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot
+# connect now, 57P04 database dropped), insufficient resources (53: disk full, out of
+# memory, too many connections), system errors (58) and a transaction whose end is unknown
+# (40003). 57014 (query cancelled) is Busy: the statement timeout ran out.
+_UNAVAILABLE_CLASSES = ("08", "53", "58")
+_UNAVAILABLE_STATES = ("57P01", "57P02", "57P03", "57P04", "40003")
+
+NUL_MESSAGE = "Text cannot contain NUL characters (\\x00)."
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Does `exc` say the database is out of reach rather than that the request is wrong?"""
+    if isinstance(exc, (PoolTimeout, DisconnectionError)):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None) or ""
+    if sqlstate.startswith(_UNAVAILABLE_CLASSES) or sqlstate in _UNAVAILABLE_STATES:
+        return True
+    # psycopg reports a connection lost mid-query ("server closed the connection
+    # unexpectedly", "consuming input failed") or already closed without a SQLSTATE.
+    import psycopg  # late: the domain errors must import without a driver
+
+    return not sqlstate and isinstance(orig, (psycopg.OperationalError, psycopg.InterfaceError))
+
+
+def from_database_error(exc: BaseException) -> DomainError | None:
     """The domain error a database error stands for, or None when it is a bug."""
+    if is_unavailable(exc):
+        return Unavailable()
+    if not isinstance(exc, DBAPIError):
+        return None
     orig = exc.orig
     sqlstate = getattr(orig, "sqlstate", None)
     diag = getattr(orig, "diag", None)
@@ -145,6 +211,11 @@ def from_database_error(exc: DBAPIError) -> DomainError | None:
     primary = getattr(diag, "message_primary", None) or str(orig)
 
     if sqlstate == "23514":  # check_violation
+        column = getattr(diag, "column_name", None)
+        if constraint not in _constraint_messages() and column:
+            # A trigger's refusal (a CHECK constraint's never names a column): its own
+            # message, on that column.
+            return ValidationError(primary, field=column, code="check_violation")
         field, message = _constraint_messages().get(
             constraint or "", (None, f"{_humanize(table)} breaks the rule {constraint}")
         )
@@ -176,6 +247,11 @@ def from_database_error(exc: DBAPIError) -> DomainError | None:
             field=cols,
             code="unknown_reference",
         )
+    if sqlstate in ("22021", "22P05") or (sqlstate is None and "NUL (0x00)" in str(orig)):
+        # PostgreSQL text cannot hold NUL: refused by the server (22021, or 22P05 for
+        # \\u0000 in JSON) or by psycopg before sending. core.services.inputs refuses it
+        # earlier, naming the field.
+        return ValidationError(NUL_MESSAGE, code="nul_character")
     if sqlstate in ("22P02", "22003", "22001", "22007", "22008", "22023"):
         return ValidationError(primary, code="bad_value")
     if sqlstate in ("55P03", "40P01", "57014"):  # lock timeout, deadlock, statement timeout
@@ -186,4 +262,9 @@ def from_database_error(exc: DBAPIError) -> DomainError | None:
         return ConcurrentUpdate("Someone else changed this record; reload it and try again.")
     if sqlstate == "42501":
         return PermissionDenied("You are not allowed to do that.")
+    if sqlstate == SUBJECT_GUARD:  # gdpr_subject_guard: being erased now, or erased
+        hint = getattr(diag, "message_hint", None) or None
+        if detail == "busy":
+            return Busy(primary, field=hint)
+        return SubjectErased(primary, field=hint)
     return None

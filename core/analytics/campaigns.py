@@ -473,8 +473,11 @@ def _promos(
                   FROM promotional_code_usage u
                   JOIN promotional_codes pc ON pc.id = u.code_id
                  CROSS JOIN LATERAL (
-                      SELECT coalesce(sum(oi.quantity), 0) AS tickets,
-                             coalesce(sum(oi.final_price), 0) AS revenue
+                      -- Less what partial refunds gave back (migration 0010).
+                      SELECT coalesce(sum(oi.quantity - oi.refunded_quantity), 0) AS tickets,
+                             coalesce(sum(oi.final_price
+                                          - (oi.refunded_amount - oi.refunded_tax)), 0)
+                                 AS revenue
                         FROM order_items oi
                        WHERE oi.order_id = u.order_id AND oi.promotional_code_id = u.code_id
                          AND oi.refunded_at IS NULL) i

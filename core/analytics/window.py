@@ -21,7 +21,11 @@ class DateWindow:
 
     def __post_init__(self) -> None:
         if self.end < self.start:
-            raise ValidationError("The end date cannot be before the start date.", field="end")
+            raise ValidationError(
+                f"The end date ({self.end:%Y-%m-%d}) is before the start date"
+                f" ({self.start:%Y-%m-%d}): choose an end on or after the start.",
+                field="end",
+            )
         if self.days > MAX_DAYS:
             raise ValidationError(
                 f"Choose at most {MAX_DAYS} days; the range has {self.days}.", field="start"

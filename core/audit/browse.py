@@ -13,8 +13,6 @@ trigger's rows stay out of it and audited writes maintain one index fewer.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import uuid
@@ -29,6 +27,7 @@ from sqlalchemy.orm import Session
 from core.auth.permissions import COMPLIANCE_MANAGE
 from core.db import Actor, unit_of_work
 from core.errors import ValidationError
+from core.spreadsheets import csv_line
 
 MASKED_PREFIX = "[masked"
 # Columns every update touches by itself: not worth a line in a diff.
@@ -373,12 +372,6 @@ EXPORT_HEADER = (
 )
 
 
-def _csv_line(values: tuple[Any, ...]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(values)
-    return buffer.getvalue()
-
-
 def export_audit_csv(
     actor: Actor, filters: AuditFilters, *, cap: int = EXPORT_CAP, batch: int = 2_000
 ) -> Iterator[str]:
@@ -393,7 +386,7 @@ def export_audit_csv(
     with unit_of_work(actor, read_only=True) as uow:
         uow.require(COMPLIANCE_MANAGE)
         user_id, unknown = _actor_id(uow.session, filters.actor_email)
-        yield _csv_line(EXPORT_HEADER)
+        yield csv_line(EXPORT_HEADER)
         if unknown:
             return
         cursor: Cursor | None = None
@@ -404,9 +397,9 @@ def export_audit_csv(
             )
             for e in rows:
                 if written == cap:
-                    yield _csv_line((f"# export stopped at {cap:,} entries; narrow the filters",))
+                    yield csv_line((f"# export stopped at {cap:,} entries; narrow the filters",))
                     return
-                yield _csv_line(_export_values(e))
+                yield csv_line(_export_values(e))
                 written += 1
             if len(rows) < batch:
                 return

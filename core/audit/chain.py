@@ -2,7 +2,8 @@
 
 Writers only INSERT audit rows; `seal_pending` asks the database (`audit_seal`) to chain
 the rows of finished transactions in (tx_id, seq) order, and `verify_chain` re-checks the
-whole chain (`audit_verify`) and names the first broken link.
+whole chain (`audit_verify`), redacted entries against the redaction entries that name
+them, and names the first broken links.
 """
 
 from __future__ import annotations
@@ -17,6 +18,20 @@ from core.auth.permissions import COMPLIANCE_MANAGE
 from core.db import Actor, unit_of_work
 
 SEALER = Actor.system("audit sealer")
+# How many problems a verification names at most (the first one in chain order leads).
+MAX_PROBLEMS = 10
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    """One broken entry: its position, seq, id and time (None when the problem is the
+    chain's end), and what is wrong, naming the redaction entry concerned if any."""
+
+    pos: int | None
+    seq: int | None
+    id: uuid.UUID | None
+    at: datetime | None
+    problem: str
 
 
 @dataclass(frozen=True)
@@ -34,6 +49,8 @@ class ChainReport:
     broken_id: uuid.UUID | None = None
     broken_at: datetime | None = None
     problem: str | None = None
+    # Every problem found, first one first (at most MAX_PROBLEMS).
+    problems: tuple[ChainProblem, ...] = ()
 
     def summary(self) -> str:
         """One line for people and the command line."""
@@ -46,15 +63,20 @@ class ChainReport:
             where += (
                 f" (seq {self.broken_seq}, id {self.broken_id}, {self.broken_at:%Y-%m-%d %H:%M:%S})"
             )
-        return f"chain broken at {where}: {self.problem}"
+        line = f"chain broken at {where}: {self.problem}"
+        more = [p.pos for p in self.problems[1:] if p.pos is not None]
+        if more:
+            line += f"; also at {', '.join(str(p) for p in more)}"
+        return line
 
 
 def seal_pending(limit: int = 10_000) -> int:
     """Seal up to `limit` audit rows of finished transactions; returns how many.
 
-    Safe to call from several processes at once (one sealer runs at a time, the others
-    wait for it and then find less to do). Rows of transactions still open stay pending
-    until they end. Raises ValueError for a limit below 1.
+    Safe to call from several processes at once: one sealer runs at a time, and a call
+    that finds another sealer (or an erasure's redaction, which holds the same lock until
+    its transaction ends) at work seals nothing and returns 0. Rows of transactions still
+    open stay pending until they end. Raises ValueError for a limit below 1.
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")
@@ -81,9 +103,10 @@ _PENDING = text("SELECT audit_pending()")
 def verify_chain(
     actor: Actor = SEALER, *, seal_first: bool = False, latest: int | None = None
 ) -> ChainReport:
-    """Re-check the sealed audit entries (payload digests, hash links, positions, the head)
-    in one pass and report the first broken link, if any: all of them, or with `latest`
-    only the last `latest` (trusting the hash of the entry before them).
+    """Re-check the sealed audit entries (payload digests, hash links, positions, the head,
+    and each redacted entry against the redaction entries that name it) and report the
+    broken ones, if any, first one first: all entries, or with `latest` only the last
+    `latest` (trusting the hash of the entry before them).
 
     With `seal_first`, seals what can be sealed before checking. Raises PermissionDenied
     unless `actor` holds compliance.manage (or is a system actor), ValueError for a
@@ -102,8 +125,16 @@ def verify_chain(
         if latest is not None:
             last = session.execute(text("SELECT last_pos FROM audit_chain_head")).scalar_one()
             from_pos = max(1, int(last) - latest + 1)
-        row = session.execute(text("SELECT * FROM audit_verify(:p)"), {"p": from_pos}).one()
+        rows = session.execute(
+            text("SELECT * FROM audit_verify(:p, :m)"), {"p": from_pos, "m": MAX_PROBLEMS}
+        ).all()
         pending = int(session.execute(_PENDING).scalar_one())
+    row = rows[0]
+    problems = tuple(
+        ChainProblem(r.broken_pos, r.broken_seq, r.broken_id, r.broken_at, r.problem)
+        for r in rows
+        if not r.ok
+    )
     return ChainReport(
         ok=row.ok,
         checked=int(row.checked),
@@ -114,4 +145,5 @@ def verify_chain(
         broken_id=row.broken_id,
         broken_at=row.broken_at,
         problem=row.problem,
+        problems=problems,
     )

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import text
 
+from core.auth.sessions import open_session, touch
 from core.db import Actor, unit_of_work
 
 
 @dataclass(frozen=True)
 class Identity:
-    """A signed-in person as the UI keeps it in its session state."""
+    """A signed-in person as the UI keeps it in its session state.
+
+    `session_token` is the raw token of their sign-in session: the database believes it,
+    not `user_id` (docs/SECURITY.md). It never leaves the server process and is kept out
+    of repr so it cannot land in a log.
+    """
 
     user_id: uuid.UUID
     email: str
@@ -20,12 +26,18 @@ class Identity:
     roles: frozenset[str]
     permissions: frozenset[str]
     must_change_password: bool
+    session_token: str = field(default="", repr=False)
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
 
     def actor(self, ip_address: str | None = None, user_agent: str | None = None) -> Actor:
-        return Actor(user_id=self.user_id, ip_address=ip_address, user_agent=user_agent)
+        return Actor(
+            user_id=self.user_id,
+            ip_address=ip_address,
+            user_agent=user_agent,
+            session_token=self.session_token,
+        )
 
 
 _IDENTITY = text(
@@ -42,14 +54,22 @@ _IDENTITY = text(
 )
 
 
-def load_identity(user_id: uuid.UUID) -> Identity | None:
-    """The identity of `user_id` as it is now; None when deactivated or gone.
+def load_identity(session_token: str) -> Identity | None:
+    """The identity behind the sign-in session `session_token` as it is now, extending the
+    session by its idle window; None when the session has ended (signed out, idle too
+    long, the account deactivated or gone).
 
-    Runs as that user, so row-level security shows it nothing but its own rows.
+    Runs as that session, so row-level security shows it nothing but its own rows.
     """
-    with unit_of_work(Actor(user_id=user_id), read_only=True) as uow:
-        row = uow.session.execute(_IDENTITY, {"u": user_id}).first()
-    if row is None:
+    if not session_token:
+        return None
+    with unit_of_work(Actor(user_id=None, session_token=session_token)) as uow:
+        user_id, _ = touch(uow.session, session_token)
+        row = None
+        if user_id is not None:
+            row = uow.session.execute(_IDENTITY, {"u": user_id}).first()
+        uow.commit()
+    if user_id is None or row is None:
         return None
     email, full_name, must_change, roles, permissions = row
     return Identity(
@@ -59,7 +79,16 @@ def load_identity(user_id: uuid.UUID) -> Identity | None:
         roles=frozenset(roles),
         permissions=frozenset(permissions),
         must_change_password=must_change,
+        session_token=session_token,
     )
+
+
+def issue_identity(user_id: uuid.UUID) -> Identity | None:
+    """The identity of the active account `user_id` with a session opened as the owner;
+    None when it is not active. For trusted code holding the owner's credential (tests,
+    benchmarks, command-line tools); people sign in through core.auth.signin."""
+    token = open_session(user_id)
+    return load_identity(token) if token else None
 
 
 def require(actor: Actor, *permissions: str) -> None:

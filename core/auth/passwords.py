@@ -56,13 +56,8 @@ def generate_password() -> str:
     return secrets.token_urlsafe(18)
 
 
-def new_token() -> tuple[str, str]:
-    """A reset token and the hash stored in its place."""
-    token = secrets.token_urlsafe(32)
-    return token, token_hash(token)
-
-
 def token_hash(token: str) -> str:
-    # Tokens are long and random, so a fast hash suffices: the stored value cannot be
-    # turned back into a working link.
+    """SHA-256 (hex) of a session or reset token, as the database stores it
+    (auth_token_hash, migration 0012). Tokens are long and random, so a fast hash
+    suffices: the stored value cannot be turned back into a working token."""
     return hashlib.sha256(token.encode()).hexdigest()

@@ -49,7 +49,11 @@ PERMISSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     SHOWCASE_MANAGE: ("Manage designers' collections and shows.", ("admin", "designer")),
     SPONSOR_PORTAL_VIEW: ("See the sponsor portal.", ("admin", "sponsor")),
     COMPLIANCE_MANAGE: ("Work the audit log and data subject requests.", ("admin",)),
-    USERS_MANAGE: ("Invite users, set roles, deactivate and unlock.", ("admin",)),
+    # Migration 0012 rewords it: there is no lock any more.
+    USERS_MANAGE: (
+        "Invite users, set roles, deactivate, and lift sign-in throttles.",
+        ("admin",),
+    ),
     ACCOUNT_MANAGE: ("Change one's own password.", ALL_ROLES),
 }
 

@@ -1,10 +1,15 @@
 """Sign-in by password or by an OpenID Connect identity, password changes and resets, and
 the first admin of an empty database.
 
-Sign-in happens before anyone is known, so it reads and updates accounts only through the
-narrow SECURITY DEFINER functions of migration 0003 (auth_account, auth_record_failure,
-auth_record_success, auth_set_reset_token, auth_redeem_reset_token); the app role never
-sees another person's users row.
+This is the sign-in path: it runs on the sign-in role's connection (core.db.get_auth_engine)
+and reaches accounts only through the SECURITY DEFINER functions of migration 0012, which
+the app role may not execute. Password hashes never reach the app role; a session opened
+here is what the database later believes about who acts.
+
+Throttling instead of a lockout: wrong passwords are counted per (address, typed email) and
+per address, each with delays that double up to a ceiling; a throttled attempt is refused
+before any password is checked, the same way for unknown and known emails, and the right
+password from an address that is not failing still works (docs/SECURITY.md).
 """
 
 from __future__ import annotations
@@ -21,60 +26,72 @@ from core.auth import passwords
 from core.auth.audit import record
 from core.auth.identity import Identity, load_identity
 from core.auth.permissions import ADMIN
+from core.auth.sessions import idle_minutes, sign_in_call
 from core.config import Settings
-from core.db import Actor, get_owner_engine, unit_of_work
+from core.db import Actor, get_owner_engine
 from core.errors import (
-    AccountLocked,
     NotFound,
     ResetTokenInvalid,
     SignInFailed,
+    SignInThrottled,
     UnknownIdentity,
     ValidationError,
 )
 
 log = logging.getLogger(__name__)
 
-MAX_FAILURES = 5
 RESET_TOKEN_MINUTES = 60
-
-_ACCOUNT = text("SELECT * FROM auth_account(:email)")
+# Longer than any real address (254 characters): refused before the database is asked.
+MAX_EMAIL_LENGTH = 320
 
 
 def sign_in_with_password(
     email: str, password: str, *, ip_address: str | None = None, user_agent: str | None = None
 ) -> Identity:
-    """Check the password of `email`'s active account and return who signed in.
+    """Check the password of `email`'s active account and return who signed in, with a
+    new sign-in session.
 
-    Raises SignInFailed (wrong password, unknown or inactive account: one message for all)
-    and AccountLocked (five failures in a row; it lasts 15 minutes or until an admin
-    unlocks it). Every attempt on a known account is written to the audit log.
+    Raises SignInThrottled (too many recent failures from this address for this email or
+    for any; nothing is checked then) and SignInFailed (wrong password, unknown or inactive
+    account: one message and the same cost for all). Every failure on a known account and
+    every sign-in is written to the audit log.
     """
-    actor = Actor(user_id=None, ip_address=ip_address, user_agent=user_agent)
-    with unit_of_work(actor) as uow:
-        account = uow.session.execute(_ACCOUNT, {"email": email}).first()
-        if account is None or account.status != "active" or account.password_hash is None:
-            passwords.verify_password(None, password)  # same cost as a real check
-            raise SignInFailed()
-        if account.locked_until is not None and account.locked_until > account.checked_at:
-            raise AccountLocked()
-        if not passwords.verify_password(account.password_hash, password):
-            attempts = uow.session.execute(
-                text("SELECT auth_record_failure(:u, :ip, :ua)"),
-                {"u": account.user_id, "ip": ip_address or "", "ua": user_agent or ""},
-            ).scalar_one()
-            uow.commit()
-            log.info("failed sign-in for user %s (%s in a row)", account.user_id, attempts)
-            if attempts >= MAX_FAILURES:
-                raise AccountLocked()
-            raise SignInFailed()
-        new_hash = (
-            passwords.hash_password(password)
-            if passwords.needs_rehash(account.password_hash)
-            else None
+    email = email.strip()
+    if len(email) > MAX_EMAIL_LENGTH or len(password) > passwords.MAX_LENGTH:
+        passwords.verify_password(None, password[: passwords.MAX_LENGTH])
+        raise SignInFailed()
+    check = sign_in_call(
+        "SELECT wait_seconds, account, stored_hash FROM auth_sign_in_check(:e, :ip)",
+        {"e": email, "ip": ip_address or ""},
+    )
+    assert check is not None
+    if check.wait_seconds > 0:
+        raise SignInThrottled(check.wait_seconds)
+    # Verified always (against a dummy hash when there is no account): an unknown email
+    # costs the same as a wrong password, so timing tells nothing.
+    matches = passwords.verify_password(check.stored_hash, password)
+    if check.account is None or not matches:
+        wait = sign_in_call(
+            "SELECT auth_sign_in_failed(:e, :ip, :ua)",
+            {"e": email, "ip": ip_address or "", "ua": user_agent or ""},
         )
-        _record_success(uow.session, account.user_id, "password", new_hash, actor)
-        uow.commit()
-    return _identity(account.user_id)
+        log.info("failed sign-in (throttle now %s s)", wait[0] if wait else 0)
+        raise SignInFailed()
+    new_hash = (
+        passwords.hash_password(password) if passwords.needs_rehash(check.stored_hash) else None
+    )
+    opened = sign_in_call(
+        "SELECT auth_sign_in_succeeded(:u, :e, :ip, :ua, :h, :m)",
+        {
+            "u": check.account,
+            "e": email,
+            "ip": ip_address or "",
+            "ua": user_agent or "",
+            "h": new_hash,
+            "m": idle_minutes(),
+        },
+    )
+    return _identity(opened[0] if opened else None)
 
 
 def sign_in_with_oidc(
@@ -83,110 +100,85 @@ def sign_in_with_oidc(
     ip_address: str | None = None,
     user_agent: str | None = None,
 ) -> Identity:
-    """Map an identity provider's claims (st.user.to_dict()) to an invited, active account.
+    """Map an identity provider's claims (st.user.to_dict()) to an invited or active
+    account, with a new sign-in session.
 
     Uses "email" (and "email_verified", which must be true when present). An invited
     (pending) account becomes active on its first sign-in. Raises UnknownIdentity when the
     email is missing, unverified, or has no invited or active account.
     """
     email = str(claims.get("email") or "").strip()
-    if not email:
+    if not email or len(email) > MAX_EMAIL_LENGTH:
         raise UnknownIdentity("The identity provider did not share an email address.")
     if "email_verified" in claims and claims["email_verified"] is not True:
         raise UnknownIdentity(
             f"The identity provider has not verified {email}; verify it there and sign in again."
         )
-    actor = Actor(user_id=None, ip_address=ip_address, user_agent=user_agent)
-    with unit_of_work(actor) as uow:
-        account = uow.session.execute(_ACCOUNT, {"email": email}).first()
-        if account is None or account.status not in ("active", "pending"):
-            raise UnknownIdentity(
-                f"There is no active account for {email}; ask an admin to invite you."
-            )
-        _record_success(uow.session, account.user_id, "oidc", None, actor)
-        uow.commit()
-    return _identity(account.user_id)
-
-
-def _record_success(
-    session: Session, user_id: uuid.UUID, method: str, new_hash: str | None, actor: Actor
-) -> None:
-    session.execute(
-        text("SELECT auth_record_success(:u, :m, :h, :ip, :ua)"),
-        {
-            "u": user_id,
-            "m": method,
-            "h": new_hash,
-            "ip": actor.ip_address or "",
-            "ua": actor.user_agent or "",
-        },
+    opened = sign_in_call(
+        "SELECT auth_oidc_sign_in(:e, :ip, :ua, :m)",
+        {"e": email, "ip": ip_address or "", "ua": user_agent or "", "m": idle_minutes()},
     )
+    token = opened[0] if opened else None
+    if token is None:
+        raise UnknownIdentity(
+            f"There is no active account for {email}; ask an admin to invite you."
+        )
+    return _identity(token)
 
 
-def _identity(user_id: uuid.UUID) -> Identity:
-    identity = load_identity(user_id)
+def _identity(token: str | None) -> Identity:
+    identity = load_identity(token) if token else None
     if identity is None:  # deactivated between the check and now
         raise SignInFailed()
     return identity
 
 
 def change_password(actor: Actor, current_password: str, new_password: str) -> None:
-    """Change the acting user's own password (and end a forced change).
+    """Change the acting person's own password, end a forced change and every other
+    session of theirs.
 
     Raises ValidationError: field "current_password" when it is wrong, field
     "new_password" when shorter than 12 characters or equal to the current one;
-    NotFound when the actor has no account.
+    NotFound when the actor's session has ended.
     """
     passwords.check_new_password(new_password, current_password)
-    with unit_of_work(actor) as uow:
-        current = uow.session.execute(
-            text("SELECT password_hash FROM users WHERE id = :u AND status = 'active'"),
-            {"u": actor.user_id},
-        ).first()
-        if current is None:
-            raise NotFound("Your account was not found; sign in again.")
-        if not passwords.verify_password(current[0], current_password):
-            raise ValidationError("The current password is wrong.", field="current_password")
-        uow.session.execute(
-            text("UPDATE users SET password_hash = :h, must_change_password = false WHERE id = :u"),
-            {"h": passwords.hash_password(new_password), "u": actor.user_id},
-        )
-        assert actor.user_id is not None
-        record(uow.session, actor, "auth.password_changed", actor.user_id)
-        uow.commit()
-
-
-def request_password_reset(email: str) -> str | None:
-    """Make a reset token for `email`'s account, valid for 60 minutes; None when there is
-    no active or invited account (the caller shows the same message either way).
-
-    Only the token's hash is stored; the token itself goes to the person (by email).
-    """
-    token, digest = passwords.new_token()
-    with unit_of_work(Actor.system("password reset")) as uow:
-        found = uow.session.execute(
-            text("SELECT auth_set_reset_token(:e, :h, :m)"),
-            {"e": email, "h": digest, "m": RESET_TOKEN_MINUTES},
-        ).scalar_one()
-        uow.commit()
-    return token if found is not None else None
+    current = sign_in_call(
+        "SELECT account, stored_hash FROM auth_session_password(:t)",
+        {"t": actor.session_token or ""},
+    )
+    if current is None or current.account is None:
+        raise NotFound("Your session has ended; sign in again.")
+    if not passwords.verify_password(current.stored_hash, current_password):
+        raise ValidationError("The current password is wrong.", field="current_password")
+    changed = sign_in_call(
+        "SELECT auth_change_password(:t, :h, :ip, :ua)",
+        {
+            "t": actor.session_token or "",
+            "h": passwords.hash_password(new_password),
+            "ip": actor.ip_address or "",
+            "ua": actor.user_agent or "",
+        },
+    )
+    if changed is None or changed[0] is None:
+        raise NotFound("Your session has ended; sign in again.")
 
 
 def reset_password(token: str, new_password: str) -> None:
-    """Set a new password with a reset (or invitation) token; the token works once.
+    """Set a new password with a reset (or invitation) token; the token works once, and
+    every session of the account ends.
 
     Raises ValidationError(field="new_password") for a password that breaks the rules,
     ResetTokenInvalid for an unknown, used or expired token.
     """
     passwords.check_new_password(new_password)
-    with unit_of_work(Actor.system("password reset")) as uow:
-        found = uow.session.execute(
-            text("SELECT auth_redeem_reset_token(:t, :h)"),
-            {"t": passwords.token_hash(token), "h": passwords.hash_password(new_password)},
-        ).scalar_one()
-        if found is None:
-            raise ResetTokenInvalid()
-        uow.commit()
+    if not token or len(token) > 256:
+        raise ResetTokenInvalid()
+    found = sign_in_call(
+        "SELECT auth_redeem_reset_token(:t, :h)",
+        {"t": token, "h": passwords.hash_password(new_password)},
+    )
+    if found is None or found[0] is None:
+        raise ResetTokenInvalid()
 
 
 def ensure_first_admin(settings: Settings | None = None) -> tuple[str, str] | None:
@@ -200,17 +192,23 @@ def ensure_first_admin(settings: Settings | None = None) -> tuple[str, str] | No
     with Session(get_owner_engine()) as session, session.begin():
         # Two processes starting at once must not both create one.
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext('ensure_first_admin'))"))
+        # The audit rows of this transaction name where they come from, as a unit of work's do.
+        session.execute(text("SELECT set_config('app.user_agent', 'bootstrap', true)"))
         if session.execute(text("SELECT EXISTS (SELECT 1 FROM users)")).scalar_one():
             return None
         password = passwords.generate_password()
-        user_id = session.execute(
+        user_id: uuid.UUID = session.execute(
             text(
-                "INSERT INTO users (email, password_hash, full_name, user_type, status,"
-                " email_verified, must_change_password)"
-                " VALUES (:e, :h, 'Administrator', 'admin', 'active', true, true) RETURNING id"
+                "INSERT INTO users (email, full_name, user_type, status, email_verified,"
+                " must_change_password)"
+                " VALUES (:e, 'Administrator', 'admin', 'active', true, true) RETURNING id"
             ),
-            {"e": settings.admin_email, "h": passwords.hash_password(password)},
+            {"e": settings.admin_email},
         ).scalar_one()
+        session.execute(
+            text("INSERT INTO user_credentials (user_id, password_hash) VALUES (:u, :h)"),
+            {"u": user_id, "h": passwords.hash_password(password)},
+        )
         session.execute(
             text(
                 "INSERT INTO user_roles (user_id, role_id) SELECT :u, id FROM roles WHERE name = :r"

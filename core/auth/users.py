@@ -1,10 +1,11 @@
-"""Managing users: list, invite, set roles, deactivate, reactivate, unlock.
+"""Managing users: list, invite, set roles, deactivate, reactivate, make reset tokens.
 
 Every service needs users.manage and runs as the acting admin (row-level security lets
 admins see every account). The audit trigger (migration 0005) records every change to
 users and user_roles in the same transaction; invitations and role changes also write a
 summary row naming the roles. The last active admin can be neither deactivated nor
-demoted.
+demoted. Deactivating an account ends its sessions in the database at once (migration
+0012's trigger), so its holder acts as nobody from their next request on.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from core.auth import passwords
 from core.auth.audit import record
 from core.auth.identity import require
 from core.auth.permissions import ADMIN, ROLES, USERS_MANAGE
@@ -27,6 +27,7 @@ from core.db.patterns import escape_like
 from core.errors import Conflict, NotFound, ValidationError
 
 INVITATION_HOURS = 72
+RESET_TOKEN_MINUTES = 60
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 _STATUSES = ("active", "inactive", "pending", "suspended")
 
@@ -38,7 +39,6 @@ class UserSummary:
     full_name: str
     status: str
     roles: tuple[str, ...]
-    locked: bool
     last_login: datetime | None
 
 
@@ -64,7 +64,7 @@ def list_users(
                 SELECT u.id, u.email, u.full_name, u.status,
                        ARRAY(SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id
                               WHERE ur.user_id = u.id ORDER BY r.name),
-                       coalesce(u.locked_until > now(), false), u.last_login
+                       u.last_login
                   FROM users u
                  WHERE (:search = '' OR u.email ILIKE :pattern OR u.full_name ILIKE :pattern)
                    AND (CAST(:status AS text) IS NULL OR u.status = :status)
@@ -81,7 +81,7 @@ def list_users(
                 "role": role,
             },
         ).all()
-    return [UserSummary(r[0], r[1], r[2], r[3], tuple(r[4]), r[5], r[6]) for r in rows]
+    return [UserSummary(r[0], r[1], r[2], r[3], tuple(r[4]), r[5]) for r in rows]
 
 
 def invite_user(actor: Actor, *, email: str, full_name: str, roles: Sequence[str]) -> Invitation:
@@ -99,7 +99,6 @@ def invite_user(actor: Actor, *, email: str, full_name: str, roles: Sequence[str
     if not full_name:
         raise ValidationError("Full name is required.", field="full_name")
     wanted = _check_roles(roles)
-    token, digest = passwords.new_token()
     with unit_of_work(actor) as uow:
         taken = uow.session.execute(
             text("SELECT 1 FROM users WHERE lower(email) = lower(:e)"), {"e": email}
@@ -108,14 +107,13 @@ def invite_user(actor: Actor, *, email: str, full_name: str, roles: Sequence[str
             raise Conflict("A user with this email already exists.", field="email")
         user_id = uow.session.execute(
             text(
-                "INSERT INTO users (email, full_name, user_type, status, reset_token,"
-                " reset_token_expires_at)"
-                " VALUES (:e, :n, :t, 'pending', :h, now() + make_interval(hours => :hours))"
-                " RETURNING id"
+                "INSERT INTO users (email, full_name, user_type, status)"
+                " VALUES (:e, :n, :t, 'pending') RETURNING id"
             ),
-            {"e": email, "n": full_name, "t": wanted[0], "h": digest, "hours": INVITATION_HOURS},
+            {"e": email, "n": full_name, "t": wanted[0]},
         ).scalar_one()
         _add_roles(uow.session, user_id, wanted)
+        token = _issue_token(uow.session, user_id, INVITATION_HOURS * 60)
         record(
             uow.session,
             actor,
@@ -190,19 +188,27 @@ def reactivate_user(actor: Actor, user_id: uuid.UUID) -> None:
         uow.commit()
 
 
-def unlock_user(actor: Actor, user_id: uuid.UUID) -> None:
-    """End a lockout after failed sign-ins.
+def issue_reset_token(actor: Actor, user_id: uuid.UUID) -> str:
+    """A one-time token (valid 60 minutes) with which `user_id` sets a new password; the
+    admin hands it over. The database makes it and keeps only its hash; a new token
+    replaces an older one.
 
-    Raises NotFound, PermissionDenied without users.manage.
+    Raises NotFound (no active or invited account), PermissionDenied without users.manage.
     """
     require(actor, USERS_MANAGE)
     with unit_of_work(actor) as uow:
-        _status(uow.session, user_id)
-        uow.session.execute(
-            text("UPDATE users SET login_attempts = 0, locked_until = NULL WHERE id = :u"),
-            {"u": user_id},
-        )
+        token = _issue_token(uow.session, user_id, RESET_TOKEN_MINUTES)
         uow.commit()
+    return token
+
+
+def _issue_token(session: Session, user_id: uuid.UUID, minutes: int) -> str:
+    token = session.execute(
+        text("SELECT auth_issue_reset_token(:u, :m)"), {"u": user_id, "m": minutes}
+    ).scalar_one()
+    if token is None:
+        raise NotFound("There is no active or invited account to reset.", field="user_id")
+    return token
 
 
 def _check_roles(roles: Sequence[str]) -> tuple[str, ...]:

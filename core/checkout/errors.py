@@ -5,7 +5,7 @@ Codes are stable (pages and API clients match on them); messages are for people.
 
 from __future__ import annotations
 
-from core.errors import Busy, DomainError
+from core.errors import Busy, Conflict, DomainError
 
 __all__ = [
     "AmountChanged",
@@ -14,6 +14,7 @@ __all__ = [
     "CodeNotValid",
     "CodeUsedUp",
     "HoldExpired",
+    "IdempotencyConflict",
     "InvalidOrderState",
     "LimitExceeded",
     "SaleClosed",
@@ -60,3 +61,9 @@ class AmountChanged(CheckoutError):
 
 class InvalidOrderState(CheckoutError):
     code = "invalid_order_state"
+
+
+class IdempotencyConflict(Conflict):
+    """The idempotency key was used for a different request; nothing was changed."""
+
+    code = "idempotency_conflict"

@@ -21,8 +21,15 @@ from core.checkout.locking import (
 from core.checkout.wire import PipelinedWork
 from core.db import Actor, unit_of_work
 from core.errors import ValidationError
+from core.models import TicketInventoryLock
+from core.services import inputs
 
 DEFAULT_HOLD_MINUTES = 15  # also checkout_hold's default (migration 0004)
+# Ceilings on what one hold may ask for: well above any real sale, far below what would
+# overflow a counter or keep the database busy.
+MAX_QUANTITY = 10_000
+MAX_SEATS = 5_000
+MAX_TICKET_TYPES = 100
 
 
 @dataclass(frozen=True)
@@ -75,20 +82,49 @@ def lock_event_capacity(session: Session, event_id: uuid.UUID) -> int | None:
     return int(capacity)
 
 
+def session_id_of(value: object) -> str:
+    """A checkout session id as the holds store it: visible ASCII, at most 200 characters.
+    Raises ValidationError on field session_id."""
+    return inputs.required_text(TicketInventoryLock.session_id, value, strip=False)
+
+
+def clean_hold_request(request: HoldRequest) -> HoldRequest:
+    """`request` with every field checked: the event and seats are UUIDs, the session id a
+    token, each quantity a whole number from 1 to MAX_QUANTITY (1.5, "3" and True are
+    refused, never rounded), no seat twice. Raises ValidationError naming the field."""
+    if not isinstance(request, HoldRequest):
+        raise ValidationError("Give a HoldRequest.", field="request")
+    event_id = inputs.uuid_value(request.event_id, "event_id", label="Event")
+    session_id = session_id_of(request.session_id)
+    if not isinstance(request.quantities, Mapping):
+        raise ValidationError(
+            "Quantities must map ticket types to numbers of tickets.", field="quantities"
+        )
+    if len(request.quantities) > MAX_TICKET_TYPES:
+        raise ValidationError(
+            f"At most {MAX_TICKET_TYPES} ticket types in one hold.", field="quantities"
+        )
+    quantities = {
+        inputs.uuid_value(t, "quantities", label="A ticket type"): inputs.whole_number(
+            q, "quantities", label="Each quantity", low=1, high=MAX_QUANTITY
+        )
+        for t, q in request.quantities.items()
+    }
+    seat_ids = inputs.uuid_list(request.seat_ids, "seat_ids", label="Seats", most=MAX_SEATS)
+    if not quantities and not seat_ids:
+        raise ValidationError("Choose at least one ticket or seat.", field="quantities")
+    return HoldRequest(event_id, session_id, quantities, tuple(seat_ids))
+
+
 def hold_tickets(actor: Actor, request: HoldRequest) -> Hold:
     """Reserve the requested tickets and seats for `request.session_id`.
 
     The hold expires after checkout.hold_minutes (system configuration, default 15).
-    Raises ValidationError (bad quantities), NotFound, SaleClosed, LimitExceeded,
-    SoldOut, SeatTaken, and Busy when the inventory stays locked past the lock timeout.
+    Raises ValidationError (see clean_hold_request), NotFound, SaleClosed, LimitExceeded,
+    SoldOut, SeatTaken, Busy when the inventory stays locked past the lock timeout and
+    Unavailable when the database cannot be reached.
     """
-    if not request.quantities and not request.seat_ids:
-        raise ValidationError("Choose at least one ticket or seat.", field="quantities")
-    if any(q <= 0 for q in request.quantities.values()):
-        raise ValidationError("Quantities must be at least 1.", field="quantities")
-    if len(set(request.seat_ids)) != len(request.seat_ids):
-        raise ValidationError("A seat was chosen twice.", field="seat_ids")
-
+    request = clean_hold_request(request)
     quantities = sorted(request.quantities.items())
     with PipelinedWork(actor, lock_timeout_ms=DEFAULT_LOCK_TIMEOUT_MS) as work:
         work.require(BOX_OFFICE_SELL)
@@ -122,7 +158,10 @@ def hold_tickets(actor: Actor, request: HoldRequest) -> Hold:
 
 
 def release_hold(actor: Actor, event_id: uuid.UUID, session_id: str) -> int:
-    """Give back everything `session_id` holds for the event; returns tickets released."""
+    """Give back everything `session_id` holds for the event; returns tickets released.
+    Raises ValidationError (event_id, session_id), Busy and Unavailable."""
+    event_id = inputs.uuid_value(event_id, "event_id", label="Event")
+    session_id = session_id_of(session_id)
     with unit_of_work(actor, lock_timeout_ms=DEFAULT_LOCK_TIMEOUT_MS) as uow:
         uow.require(BOX_OFFICE_SELL)
         released = _delete_holds(

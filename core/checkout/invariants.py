@@ -13,13 +13,15 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 _LIVE = "('pending', 'completed')"
+# Tickets of an item still sold: its quantity less what refunds gave back (migration 0010).
+_SOLD = "oi.quantity - oi.refunded_quantity"
 
 CHECKS: dict[str, str] = {
     # Sold (live order items) plus unexpired holds within each ticket type's capacity.
     "ticket type over capacity": f"""
         SELECT tt.id::text FROM ticket_types tt
          WHERE (CAST(:event AS uuid) IS NULL OR tt.event_id = :event)
-           AND coalesce((SELECT sum(oi.quantity) FROM order_items oi JOIN orders o
+           AND coalesce((SELECT sum({_SOLD}) FROM order_items oi JOIN orders o
                           ON o.id = oi.order_id WHERE oi.ticket_type_id = tt.id
                            AND oi.refunded_at IS NULL AND o.status IN {_LIVE}), 0)
              + coalesce((SELECT sum(l.quantity) FROM ticket_inventory_locks l
@@ -31,26 +33,28 @@ CHECKS: dict[str, str] = {
         SELECT tt.id::text FROM ticket_types tt
          WHERE (CAST(:event AS uuid) IS NULL OR tt.event_id = :event)
            AND tt.total_capacity - tt.remaining_capacity
-               <> coalesce((SELECT sum(oi.quantity) FROM order_items oi JOIN orders o
+               <> coalesce((SELECT sum({_SOLD}) FROM order_items oi JOIN orders o
                              ON o.id = oi.order_id WHERE oi.ticket_type_id = tt.id
                               AND oi.refunded_at IS NULL AND o.status IN {_LIVE}), 0)""",
     # Events whose own capacity is exceeded by sales and holds across their types.
     "event over capacity": f"""
         SELECT e.id::text FROM events e
          WHERE e.capacity IS NOT NULL AND (CAST(:event AS uuid) IS NULL OR e.id = :event)
-           AND coalesce((SELECT sum(oi.quantity) FROM order_items oi JOIN orders o
+           AND coalesce((SELECT sum({_SOLD}) FROM order_items oi JOIN orders o
                           ON o.id = oi.order_id WHERE o.event_id = e.id
                            AND oi.refunded_at IS NULL AND o.status IN {_LIVE}), 0)
              + coalesce((SELECT sum(l.quantity) FROM ticket_inventory_locks l
                           WHERE l.event_id = e.id AND l.expires_at > now()
                         AND l.order_id IS NULL), 0)
                > e.capacity""",
-    # A seat is in at most one live sale or unexpired hold per event.
+    # A seat is in at most one live sale or unexpired hold per event (a refunded seat has
+    # left its sale).
     "seat sold or held twice": f"""
         SELECT event_id::text || '/' || seat_id::text FROM (
-            SELECT o.event_id, unnest(oi.seat_ids) AS seat_id FROM order_items oi
-              JOIN orders o ON o.id = oi.order_id
+            SELECT o.event_id, s.seat_id FROM order_items oi
+              JOIN orders o ON o.id = oi.order_id, unnest(oi.seat_ids) AS s(seat_id)
              WHERE oi.refunded_at IS NULL AND o.status IN {_LIVE}
+               AND NOT s.seat_id = ANY(coalesce(oi.refunded_seat_ids, '{{}}'))
             UNION ALL
             SELECT l.event_id, unnest(l.seat_ids) FROM ticket_inventory_locks l
              WHERE l.expires_at > now() AND l.order_id IS NULL
@@ -76,6 +80,20 @@ CHECKS: dict[str, str] = {
          WHERE true
            AND ((pc.usage_limit IS NOT NULL AND u.uses > pc.usage_limit)
                 OR u.uses <> pc.usage_count)""",
+    # What each item gave back is what its refund rows say, within what it cost, and all
+    # of it once every ticket is refunded from a paid order.
+    "item refunds do not add up": """
+        SELECT oi.id::text FROM order_items oi
+          JOIN orders o ON o.id = oi.order_id
+          LEFT JOIN LATERAL (SELECT coalesce(sum(r.amount), 0) AS amount,
+                                    coalesce(sum(r.quantity), 0) AS quantity
+                               FROM order_refunds r WHERE r.order_item_id = oi.id) r ON true
+         WHERE (CAST(:event AS uuid) IS NULL OR o.event_id = :event)
+           AND (oi.refunded_amount <> r.amount
+                OR oi.refunded_amount > oi.final_price + oi.tax_amount
+                OR (r.quantity > 0 AND r.quantity <> oi.refunded_quantity)
+                OR (oi.refunded_quantity = oi.quantity AND r.quantity = oi.quantity
+                    AND oi.refunded_amount <> oi.final_price + oi.tax_amount))""",
     # Every order adds up to its items.
     "order totals do not add up": """
         SELECT o.order_number FROM orders o

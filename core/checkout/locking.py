@@ -26,6 +26,11 @@ from core.db import require_transaction
 NS_IDEMPOTENCY = 1
 NS_EVENT = 2
 NS_TICKET_TYPE = 3
+# A venue section, taken only inside migration 0010's triggers (a seated ticket type's
+# capacity against its section's seats), after the ticket type's lock.
+NS_SECTION = 4
+# 5 is a data subject's (an erasure against every writer of their data), taken only inside
+# migration 0014's functions and triggers; listed here so no other lock takes it.
 
 DEFAULT_LOCK_TIMEOUT_MS = 5000
 

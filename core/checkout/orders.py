@@ -20,20 +20,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from core.auth.permissions import BOX_OFFICE_SELL, ORDERS_REFUND
+from core.auth.permissions import BOX_OFFICE_SELL
 from core.checkout.errors import (
     AmountChanged,
     CodeNotValid,
     CodeUsedUp,
     HoldExpired,
-    InvalidOrderState,
     SaleClosed,
     SeatTaken,
     SoldOut,
 )
-from core.checkout.holds import lock_event_capacity
+from core.checkout.holds import lock_event_capacity, session_id_of
 from core.checkout.locking import (
     DEFAULT_LOCK_TIMEOUT_MS,
     NS_IDEMPOTENCY,
@@ -45,12 +45,21 @@ from core.checkout.locking import (
 )
 from core.checkout.payments import BoxOfficePayments, PaymentProvider
 from core.checkout.pricing import BuyerHistory, CodeRule, Line, Quote, price
+from core.checkout.refunds import (  # noqa: F401  (their home was this module)
+    RefundLine,
+    RefundResult,
+    cancel_order,
+    clean_reason,
+    refund_order,
+)
+from core.checkout.refusals import refusal
 from core.checkout.wire import PipelinedWork
 from core.db import Actor, unit_of_work
-from core.errors import NotFound, ValidationError
+from core.errors import ValidationError
+from core.models import DiscountCode, Order
+from core.services import inputs
 
 EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
-LIVE_ORDER_STATUSES = ("pending", "completed")
 
 
 @dataclass(frozen=True)
@@ -94,13 +103,60 @@ class _HoldRow:
     seat_ids: tuple[uuid.UUID, ...]
 
 
-def validate_buyer(buyer: Buyer) -> None:
-    """The buyer details every order needs; a caller may check them before holding
-    anything. Raises ValidationError naming billing_name or billing_email."""
-    if not buyer.name or not buyer.name.strip():
-        raise ValidationError("Buyer name is required.", field="billing_name")
-    if not EMAIL.match((buyer.email or "").strip()):
+def clean_buyer(buyer: Buyer) -> Buyer:
+    """The buyer details every order needs, trimmed and held to the orders table's
+    limits: a name, an email that looks like one, an optional phone, an optional user id.
+    Raises ValidationError naming billing_name, billing_email, billing_phone or user_id."""
+    if not isinstance(buyer, Buyer):
+        raise ValidationError("Give the buyer's details.", field="billing_name")
+    name = inputs.required_text(Order.billing_name, buyer.name)
+    email = inputs.text_value(Order.billing_email, buyer.email)
+    if email is None or not EMAIL.match(email):
         raise ValidationError("Buyer email must look like name@example.com.", field="billing_email")
+    phone = inputs.text_value(Order.billing_phone, buyer.phone)
+    user_id = (
+        None
+        if buyer.user_id is None
+        else inputs.uuid_value(buyer.user_id, "user_id", label="The buyer's account")
+    )
+    return Buyer(name, email, phone, user_id)
+
+
+def validate_buyer(buyer: Buyer) -> None:
+    """clean_buyer for a caller that checks the buyer before holding anything."""
+    clean_buyer(buyer)
+
+
+def clean_code(code: object) -> str | None:
+    """A discount or promotional code as typed, trimmed, or None. Raises ValidationError
+    on field code."""
+    return inputs.text_value(DiscountCode.code, code, field="code", label="Code")
+
+
+def clean_order_request(request: OrderRequest) -> OrderRequest:
+    """`request` with every field checked and trimmed: ids are UUIDs, the session id and
+    the idempotency key tokens (visible ASCII, at most 200), the buyer as clean_buyer, the
+    payment method, code and notes text within their columns' limits, and the expected
+    total an exact amount (a Decimal or an int in whole cents; a float is refused, see
+    inputs.money). Raises ValidationError naming the field."""
+    if not isinstance(request, OrderRequest):
+        raise ValidationError("Give an OrderRequest.", field="request")
+    return OrderRequest(
+        event_id=inputs.uuid_value(request.event_id, "event_id", label="Event"),
+        session_id=session_id_of(request.session_id),
+        buyer=clean_buyer(request.buyer),
+        payment_method=inputs.required_text(
+            Order.payment_method, request.payment_method, label="Payment method"
+        ),
+        expected_total=inputs.money(
+            request.expected_total, "expected_total", label="Expected total"
+        ),
+        idempotency_key=inputs.required_text(
+            Order.idempotency_key, request.idempotency_key, strip=False
+        ),
+        code=clean_code(request.code),
+        notes=inputs.text_value(Order.notes, request.notes),
+    )
 
 
 def _holds(session: Session, event_id: uuid.UUID, session_id: str, lock: bool) -> list[_HoldRow]:
@@ -241,36 +297,35 @@ def load_code(session: Session, code: str, *, lock: bool) -> CodeRule:
 
 
 def _buyer_history(session: Session, rule: CodeRule | None, buyer: Buyer) -> BuyerHistory:
-    params = {"u": buyer.user_id, "m": buyer.email, "statuses": list(LIVE_ORDER_STATUSES)}
-    mine = (
-        "(o.user_id = CAST(:u AS uuid) OR lower(o.billing_email) = lower(:m))"
-        " AND o.status = ANY(:statuses)"
-    )
-    if rule is None:
+    # Across all of the buyer's live orders, not only those of the seller's events that
+    # row-level security shows: one yes/no each from checkout_buyer_history (migration 0013).
+    if rule is None or not (rule.first_purchase_only or rule.one_per_customer):
         return BuyerHistory(has_prior_purchase=False, has_used_code=False)
-    prior = False
-    if rule.first_purchase_only:
-        prior = session.execute(
-            text(f"SELECT EXISTS (SELECT 1 FROM orders o WHERE {mine})"), params
-        ).scalar()
-    used = False
-    if rule.one_per_customer:
-        column = "discount_code_id" if rule.kind == "discount" else "promotional_code_id"
-        used = session.execute(
-            text(
-                f"SELECT EXISTS (SELECT 1 FROM orders o JOIN order_items oi"
-                f" ON oi.order_id = o.id WHERE {mine} AND oi.{column} = :c)"
-            ),
-            {**params, "c": rule.id},
-        ).scalar()
-    return BuyerHistory(has_prior_purchase=bool(prior), has_used_code=bool(used))
+    prior, used = session.execute(
+        text("SELECT * FROM checkout_buyer_history(CAST(:u AS uuid), :m, :kind, :c)"),
+        {
+            "u": buyer.user_id,
+            "m": buyer.email,
+            "kind": rule.kind,
+            "c": rule.id if rule.one_per_customer else None,
+        },
+    ).one()
+    return BuyerHistory(
+        has_prior_purchase=bool(prior) and rule.first_purchase_only,
+        has_used_code=bool(used),
+    )
 
 
 def quote_order(
     actor: Actor, event_id: uuid.UUID, session_id: str, code: str | None, buyer: Buyer
 ) -> Quote:
     """The price breakdown of what `session_id` holds, with an optional code, as the buyer
-    will be charged. Raises HoldExpired, CodeNotValid, CodeUsedUp."""
+    will be charged. Raises ValidationError (event_id, session_id, code, the buyer's
+    fields), HoldExpired, CodeNotValid, CodeUsedUp and Unavailable."""
+    event_id = inputs.uuid_value(event_id, "event_id", label="Event")
+    session_id = session_id_of(session_id)
+    code = clean_code(code)
+    buyer = clean_buyer(buyer)
     with unit_of_work(actor, read_only=True) as uow:
         uow.require(BOX_OFFICE_SELL)
         session = uow.session
@@ -281,14 +336,41 @@ def quote_order(
         return price(lines, rule, now=now, buyer=_buyer_history(session, rule, buyer))
 
 
-def _replay(session: Session, key: str) -> PlacedOrder | None:
-    row = session.execute(
-        text(
-            "SELECT id, order_number, status, subtotal, discount_amount, tax_amount,"
-            " total_amount FROM orders WHERE idempotency_key = :k"
-        ),
-        {"k": key},
-    ).first()
+def _request_params(request: OrderRequest) -> dict[str, object]:
+    """What checkout_replay and checkout_fingerprint (migration 0010) compare."""
+    buyer = request.buyer
+    return {
+        "k": request.idempotency_key,
+        "e": request.event_id,
+        "s": request.session_id,
+        "u": buyer.user_id,
+        "email": buyer.email,
+        "name": buyer.name,
+        "phone": buyer.phone,
+        "notes": request.notes,
+        "method": request.payment_method,
+        "code": request.code,
+        "expected": request.expected_total,
+    }
+
+
+def _replay(session: Session, request: OrderRequest) -> PlacedOrder | None:
+    """The order placed under the request's key when the request is the same; None when
+    the key is new. Raises IdempotencyConflict for a different request under the key."""
+    try:
+        row = session.execute(
+            text(
+                "SELECT o_id, o_number, o_status, o_subtotal, o_discount, o_tax, o_total"
+                " FROM checkout_replay(:k, :e, :s, :u, :email, :name, :phone, :notes, :method,"
+                " :code, :expected)"
+            ),
+            _request_params(request),
+        ).first()
+    except DBAPIError as exc:
+        refused = refusal(exc)
+        if refused is None:
+            raise
+        raise refused from exc
     return PlacedOrder(*row, replayed=True) if row else None
 
 
@@ -297,15 +379,17 @@ def place_order(
 ) -> PlacedOrder:
     """Turn the session's hold into a paid order, once per idempotency key.
 
-    The same key returns the order it created, even when two requests race. Raises
-    ValidationError (buyer details, payment method), HoldExpired, SaleClosed, SoldOut,
-    SeatTaken, CodeNotValid, CodeUsedUp, AmountChanged (the total differs from
-    `expected_total`) and Busy (locks not granted within the lock timeout).
+    The same request under a key returns the order it created, even when two requests
+    race; a different request under a key already used (another buyer, session, tickets,
+    seats, payment method, code, notes or total) is refused with IdempotencyConflict and
+    changes nothing: its own hold stays its own, to place under a new key. Raises
+    ValidationError (see clean_order_request), IdempotencyConflict, HoldExpired,
+    SaleClosed, SoldOut, SeatTaken, CodeNotValid, CodeUsedUp, AmountChanged (the total
+    differs from `expected_total`), Busy (locks not granted within the lock timeout) and
+    Unavailable (the database could not be reached; retrying with the same key is safe).
     """
     provider = provider or BoxOfficePayments()
-    validate_buyer(request.buyer)
-    if not request.idempotency_key:
-        raise ValidationError("an idempotency key is required", field="idempotency_key")
+    request = clean_order_request(request)
 
     if not request.code:
         return _place_without_code(actor, request, provider)
@@ -314,7 +398,7 @@ def place_order(
         uow.require(BOX_OFFICE_SELL)
         session = uow.session
         lock_all(session, NS_IDEMPOTENCY, [request.idempotency_key], always=True)
-        replay = _replay(session, request.idempotency_key)
+        replay = _replay(session, request)
         if replay is not None:
             return replay
 
@@ -361,7 +445,7 @@ def place_order(
             rule = None
 
         unsafe_pause(session)
-        order_id, order_number = _insert_order(session, actor, request, quote)
+        order_id, order_number = _insert_order(session, actor, request, quote, holds)
         seats_by_type: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
         for hold in holds:
             seats_by_type[hold.ticket_type_id].extend(hold.seat_ids)
@@ -447,14 +531,16 @@ def _place_without_code(
         "session": request.session_id,
         "expected": request.expected_total,
         "user": buyer.user_id,
-        "email": buyer.email.strip(),
-        "name": buyer.name.strip(),
+        "email": buyer.email,
+        "name": buyer.name,
         "phone": buyer.phone,
         "notes": request.notes,
         "ip": actor.ip_address,
         "ua": actor.user_agent,
         "provider": BoxOfficePayments.name if local else None,
-        "method": request.payment_method if local else None,
+        # Always: the fingerprint covers it; the function records it only when it records
+        # the payment (a reference is given).
+        "method": request.payment_method,
         "reference": BoxOfficePayments.new_reference() if local else None,
         "methods": list(BoxOfficePayments.methods),
         "free": list(BoxOfficePayments.free_methods),
@@ -537,33 +623,35 @@ def _check_held_seats(
 
 
 def _insert_order(
-    session: Session, actor: Actor, request: OrderRequest, quote: Quote
+    session: Session,
+    actor: Actor,
+    request: OrderRequest,
+    quote: Quote,
+    holds: Sequence[_HoldRow],
 ) -> tuple[uuid.UUID, str]:
-    buyer = request.buyer
     row = session.execute(
         text(
             "INSERT INTO orders (order_number, user_id, event_id, status, subtotal,"
             " discount_amount, tax_amount, total_amount, currency, idempotency_key,"
-            " billing_email, billing_name, billing_phone, notes, ip_address, user_agent)"
+            " billing_email, billing_name, billing_phone, notes, ip_address, user_agent,"
+            " idempotency_fingerprint)"
             " VALUES ('FW-' || to_char(now(), 'YYYY') || '-'"
             "   || lpad(nextval('order_number_seq')::text, 7, '0'),"
             " :u, :e, 'pending', :sub, :disc, :tax, :total, 'USD', :k, :email, :name,"
-            " :phone, :notes, :ip, :ua) RETURNING id, order_number"
+            " :phone, :notes, :ip, :ua,"
+            " checkout_fingerprint(:e, :s, :u, :email, :name, :phone, :notes, :method, :code,"
+            "   :expected, checkout_lines_of_holds(CAST(:holds AS uuid[]))))"
+            " RETURNING id, order_number"
         ),
         {
-            "u": buyer.user_id,
-            "e": request.event_id,
+            **_request_params(request),
             "sub": quote.subtotal,
             "disc": quote.discount,
             "tax": quote.tax,
             "total": quote.total,
-            "k": request.idempotency_key,
-            "email": buyer.email.strip(),
-            "name": buyer.name.strip(),
-            "phone": buyer.phone,
-            "notes": request.notes,
             "ip": actor.ip_address,
             "ua": actor.user_agent,
+            "holds": [h.id for h in holds],
         },
     ).one()
     return row[0], row[1]
@@ -631,185 +719,3 @@ def _use_code(
                 "t": quote.total,
             },
         )
-
-
-@dataclass(frozen=True)
-class RefundResult:
-    order_id: uuid.UUID
-    status: str
-    refunded_amount: Decimal
-    released_tickets: int
-
-
-def cancel_order(actor: Actor, order_id: uuid.UUID, reason: str) -> RefundResult:
-    """Cancel a pending or completed order: every remaining ticket goes back on sale, its
-    seats are freed, the code use is given back and what was paid is refunded.
-    Raises NotFound, InvalidOrderState, Busy."""
-    return _give_back(actor, order_id, None, reason, cancel=True)
-
-
-def refund_order(
-    actor: Actor, order_id: uuid.UUID, reason: str, item_ids: Sequence[uuid.UUID] | None = None
-) -> RefundResult:
-    """Refund a completed order, whole or per item. Refunded tickets go back on sale; a
-    whole refund (the last items) also gives the code use back. Raises NotFound,
-    InvalidOrderState, ValidationError (an item not in the order or already refunded)."""
-    return _give_back(actor, order_id, item_ids, reason, cancel=False)
-
-
-def _give_back(
-    actor: Actor,
-    order_id: uuid.UUID,
-    item_ids: Sequence[uuid.UUID] | None,
-    reason: str,
-    *,
-    cancel: bool,
-) -> RefundResult:
-    if not reason or not reason.strip():
-        raise ValidationError("a reason is required", field="reason")
-    with unit_of_work(actor, lock_timeout_ms=DEFAULT_LOCK_TIMEOUT_MS) as uow:
-        uow.require(ORDERS_REFUND)
-        session = uow.session
-        order = session.execute(
-            text(
-                "SELECT status, event_id, payment_method, order_number FROM orders"
-                " WHERE id = :o FOR UPDATE"
-            ),
-            {"o": order_id},
-        ).first()
-        if order is None:
-            raise NotFound("That order does not exist.", field="order_id")
-        status, event_id, method, order_number = order
-        allowed = LIVE_ORDER_STATUSES if cancel else ("completed",)
-        if status not in allowed:
-            verb = "cancelled" if cancel else "refunded"
-            raise InvalidOrderState(f"A {status} order cannot be {verb}.")
-        items = session.execute(
-            text(
-                "SELECT id, ticket_type_id, quantity, final_price + tax_amount, seat_ids,"
-                " discount_code_id, promotional_code_id FROM order_items"
-                " WHERE order_id = :o AND refunded_at IS NULL ORDER BY id"
-            ),
-            {"o": order_id},
-        ).all()
-        if item_ids is not None:
-            unknown = set(item_ids) - {item[0] for item in items}
-            if unknown:
-                raise ValidationError(
-                    "An item is not in this order or was refunded already.", field="item_ids"
-                )
-            items = [item for item in items if item[0] in set(item_ids)]
-        if not items:
-            raise InvalidOrderState("Nothing left to refund on this order.")
-
-        lock_all(session, NS_TICKET_TYPE, [item[1] for item in items])
-        released = _release(session, event_id, order_id, items)
-        left = session.execute(
-            text("SELECT count(*) FROM order_items WHERE order_id = :o AND refunded_at IS NULL"),
-            {"o": order_id},
-        ).scalar()
-        paid = status == "completed"
-        amount = sum((item[3] for item in items), Decimal("0.00")) if paid else Decimal("0.00")
-        if amount > 0:
-            refund = BoxOfficePayments().refund(
-                amount=amount, currency="USD", method=method or "cash", order_number=order_number
-            )
-            for item in items:
-                session.execute(
-                    text(
-                        "INSERT INTO order_refunds (order_id, order_item_id, amount, reason,"
-                        " method, reference, refunded_by) VALUES (:o, :i, :a, :r, :m, :ref,"
-                        " :by)"
-                    ),
-                    {
-                        "o": order_id,
-                        "i": item[0],
-                        "a": item[3],
-                        "r": reason.strip(),
-                        "m": refund.method,
-                        "ref": refund.reference,
-                        "by": actor.user_id,
-                    },
-                )
-        if cancel:
-            new_status = "cancelled"
-            session.execute(
-                text("UPDATE orders SET status = 'cancelled', cancelled_at = now() WHERE id = :o"),
-                {"o": order_id},
-            )
-        elif left == 0:
-            new_status = "refunded"
-            session.execute(
-                text("UPDATE orders SET status = 'refunded', refunded_at = now() WHERE id = :o"),
-                {"o": order_id},
-            )
-        else:
-            new_status = status
-        if new_status != status:
-            _return_code_use(session, order_id)
-        uow.commit()
-    return RefundResult(order_id, new_status, amount, released)
-
-
-def _release(session: Session, event_id: uuid.UUID, order_id: uuid.UUID, items: Sequence) -> int:
-    quantities: dict[uuid.UUID, int] = defaultdict(int)
-    for item in items:
-        quantities[item[1]] += item[2]
-    remaining = dict(
-        session.execute(
-            text("SELECT id, remaining_capacity FROM ticket_types WHERE id = ANY(:ids)"),
-            {"ids": list(quantities)},
-        ).all()
-    )
-    for ticket_type_id, quantity in sorted(quantities.items()):
-        session.execute(
-            text("UPDATE ticket_types SET remaining_capacity = :r WHERE id = :t"),
-            {"r": remaining[ticket_type_id] + quantity, "t": ticket_type_id},
-        )
-    seats = sorted(s for item in items for s in (item[4] or ()))
-    if seats:
-        session.execute(
-            text(
-                "UPDATE event_seats SET status = 'available', order_id = NULL, price = NULL"
-                " WHERE event_id = :e AND order_id = :o AND seat_id = ANY(:s)"
-            ),
-            {"e": event_id, "o": order_id, "s": seats},
-        )
-    session.execute(
-        text("UPDATE order_items SET refunded_at = now() WHERE id = ANY(:ids)"),
-        {"ids": [item[0] for item in items]},
-    )
-    return sum(quantities.values())
-
-
-def _return_code_use(session: Session, order_id: uuid.UUID) -> None:
-    """The whole order is gone: the code may be used again (once per customer included)."""
-    codes = session.execute(
-        text(
-            "SELECT DISTINCT discount_code_id, promotional_code_id FROM order_items"
-            " WHERE order_id = :o AND (discount_code_id IS NOT NULL"
-            " OR promotional_code_id IS NOT NULL)"
-        ),
-        {"o": order_id},
-    ).all()
-    for discount_code_id, promotional_code_id in codes:
-        if discount_code_id is not None:
-            session.execute(
-                text(
-                    "UPDATE discount_codes SET current_usage = greatest(current_usage - 1, 0)"
-                    " WHERE id = :c"
-                ),
-                {"c": discount_code_id},
-            )
-        if promotional_code_id is not None:
-            session.execute(
-                text(
-                    "UPDATE promotional_codes SET usage_count = greatest(usage_count - 1, 0)"
-                    " WHERE id = :c"
-                ),
-                {"c": promotional_code_id},
-            )
-            session.execute(
-                text("DELETE FROM promotional_code_usage WHERE code_id = :c AND order_id = :o"),
-                {"c": promotional_code_id, "o": order_id},
-            )

@@ -196,3 +196,51 @@ def price(
     discount = sum((p.discount for p in priced), ZERO)
     tax = sum((p.tax for p in priced), ZERO)
     return Quote(priced, subtotal, discount, tax, subtotal - discount + tax, rule)
+
+
+@dataclass(frozen=True)
+class RefundShare:
+    """What refunding some tickets of an item gives back, split as the item was priced."""
+
+    quantity: int
+    subtotal: Decimal
+    discount: Decimal
+    tax: Decimal
+
+    @property
+    def amount(self) -> Decimal:
+        return self.subtotal - self.discount + self.tax
+
+
+def refund_share(
+    *,
+    quantity: int,
+    unit_price: Decimal,
+    discount: Decimal,
+    tax: Decimal,
+    already: int,
+    count: int,
+) -> RefundShare:
+    """The share of an item of `quantity` tickets (its `discount` and `tax` totals) that
+    `count` more tickets give back after `already` were refunded.
+
+    Cumulative shares, each rounded half up to cents: the first m tickets carry
+    round(discount * m / quantity) of the discount and likewise of the tax, and a refund
+    gives back the difference between the shares before and after it. So the same
+    tickets give back the same money whether refunded at once or one by one, every share
+    stays within its total, and refunding them all gives back exactly the item's
+    subtotal - discount + tax. Raises ValueError for counts outside the item.
+    """
+    if quantity <= 0 or already < 0 or count <= 0 or already + count > quantity:
+        raise ValueError("refund count outside the item")
+
+    def share(total: Decimal, m: int) -> Decimal:
+        return money(total * m / quantity)
+
+    after = already + count
+    return RefundShare(
+        quantity=count,
+        subtotal=money(unit_price * count),
+        discount=share(discount, after) - share(discount, already),
+        tax=share(tax, after) - share(tax, already),
+    )

@@ -11,8 +11,9 @@ The guarantees are core.db.uow's: one transaction carrying the actor (the same
 `set_config` statement), `require` asked inside it before anything else runs (one round
 trip of its own for a signed-in person; system actors pass and anonymous ones fail
 without one), nothing committed unless `commit()` is reached, database errors translated
-the same way (a checkout refusal into its domain error, a lock timeout into Busy, a lost
-connection left a DBAPIError and the connection dropped from the pool).
+the same way (a checkout refusal into its domain error, a lock timeout into Busy, a
+connection that cannot be made or is lost into Unavailable, the connection then dropped
+from the pool).
 """
 
 from __future__ import annotations
@@ -24,12 +25,12 @@ from typing import Any
 
 import psycopg
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from core.checkout.refusals import refusal
 from core.db import Actor
 from core.db.engine import get_engine
-from core.db.uow import ACTOR_CONTEXT
+from core.db.uow import ACTOR_CONTEXT, context_params
 from core.errors import PermissionDenied, from_database_error
 
 # The unit of work's own statement, with psycopg's placeholders instead of SQLAlchemy's.
@@ -48,27 +49,24 @@ class PipelinedWork:
         self._committed = False
 
     def __enter__(self) -> PipelinedWork:
-        self._conn: Connection = get_engine().connect()
+        try:
+            self._conn: Connection = get_engine().connect()
+        except SQLAlchemyError as exc:
+            translated = from_database_error(exc)
+            if translated is not None:
+                raise translated from exc
+            raise
         try:
             self._raw: psycopg.Connection = self._conn.connection.driver_connection
             self._pipelining = self._raw.pipeline()
             self._pipeline = self._pipelining.__enter__()
             self._raw.cursor().execute(
-                SET_CONTEXT,
-                {
-                    "user_id": str(self.actor.user_id) if self.actor.user_id else "",
-                    "ip_address": self.actor.ip_address or "",
-                    "user_agent": self.actor.user_agent or "",
-                    "lock_timeout": (
-                        f"{int(self.lock_timeout_ms)}ms"
-                        if self.lock_timeout_ms is not None
-                        else None
-                    ),
-                    "read_only": "off",
-                },
+                SET_CONTEXT, context_params(self.actor, lock_timeout_ms=self.lock_timeout_ms)
             )
         except BaseException as exc:
-            self._close(exc)
+            translated = self._close(exc)
+            if translated is not None:
+                raise translated from exc
             raise
         return self
 
@@ -115,12 +113,16 @@ class PipelinedWork:
         raw = getattr(self, "_raw", None)
         try:
             if raw is not None:
-                try:
-                    self._pipelining.__exit__(None, None, None)
-                except psycopg.Error as late:
-                    exc = exc or late
+                if getattr(self, "_pipelining", None) is not None:
+                    try:
+                        self._pipelining.__exit__(None, None, None)
+                    except psycopg.Error as late:
+                        exc = exc or late
                 if not self._committed and not raw.broken and not raw.closed:
-                    raw.rollback()
+                    try:
+                        raw.rollback()
+                    except psycopg.Error as late:
+                        exc = exc or late
         finally:
             if raw is not None and (raw.broken or raw.closed):
                 self._conn.invalidate()

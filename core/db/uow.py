@@ -1,25 +1,42 @@
 """The unit of work: one transaction per service call, carrying who acts.
 
 `with unit_of_work(actor) as uow:` opens a session and a transaction whose first
-statement stores the actor, IP address and user agent as transaction-local settings
-(`set_config(..., true)`), so row-level-security policies and audit triggers read them
-and they vanish with the transaction: a pooled connection carries nothing to its next
-user. Leaving the block without `uow.commit()` rolls everything back.
+statement stores the actor's session token, user id, IP address and user agent as
+transaction-local settings (`set_config(..., true)`), so row-level-security policies and
+audit triggers read them and they vanish with the transaction: a pooled connection carries
+nothing to its next user. Leaving the block without `uow.commit()` rolls everything back.
+
+The database believes the session token, not the user id: on the app role
+`app_current_user_id()` is the user of the valid session named by `app.session` (migration
+0012), so a connection that only claims `app.user_id` acts as nobody. Only the owner's
+connections (migrations, demo, command line) are taken at their word.
+
+Every database error leaves the block as a DomainError where one applies
+(core.errors.from_database_error): a refused constraint as ValidationError or Conflict, a
+lock timeout as Busy, and a connection that could not be made or was lost (a restart, a
+terminated backend) as Unavailable, whether it happens on opening, on a statement, on
+commit or on the rollback after it. The session is closed in every case, and a broken
+connection is dropped from the pool rather than handed to the next unit of work.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.db.engine import get_sessionmaker
 from core.errors import ConcurrentUpdate, DomainError, PermissionDenied, from_database_error
+from core.models.limits import IP_ADDRESS, USER_AGENT
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -32,6 +49,17 @@ class Actor:
     # A job, command-line tool or benchmark: trusted code with no person behind it. It
     # passes permission checks; an anonymous actor (no user, not system) passes none.
     is_system: bool = False
+    # The raw token of the person's sign-in session (core.auth opens it): the database
+    # takes the acting person from it. Kept out of repr so it never lands in a log.
+    session_token: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        # Whatever the browser or a proxy sends: kept to the audit columns' limits (they
+        # describe the request, they are not input to refuse).
+        if self.ip_address is not None and len(self.ip_address) > IP_ADDRESS:
+            object.__setattr__(self, "ip_address", self.ip_address[:IP_ADDRESS])
+        if self.user_agent is not None and len(self.user_agent) > USER_AGENT:
+            object.__setattr__(self, "user_agent", self.user_agent[:USER_AGENT])
 
     @classmethod
     def system(cls, name: str = "system") -> Actor:
@@ -43,13 +71,28 @@ class Actor:
 # pipelined). Switching a transaction to read-only is allowed after its first snapshot
 # (only the way back is not), so it can ride along here too.
 ACTOR_CONTEXT = text(
-    "SELECT set_config('app.user_id', :user_id, true),"
+    "SELECT set_config('app.session', :session, true),"
+    " set_config('app.user_id', :user_id, true),"
     " set_config('app.ip_address', :ip_address, true),"
     " set_config('app.user_agent', :user_agent, true),"
     " set_config('lock_timeout', coalesce(:lock_timeout, current_setting('lock_timeout')),"
     " true),"
     " set_config('transaction_read_only', :read_only, true)"
 )
+
+
+def context_params(
+    actor: Actor, *, read_only: bool = False, lock_timeout_ms: int | None = None
+) -> dict[str, Any]:
+    """The parameters of ACTOR_CONTEXT for `actor` (core/checkout/wire.py sends the same)."""
+    return {
+        "session": actor.session_token or "",
+        "user_id": str(actor.user_id) if actor.user_id else "",
+        "ip_address": actor.ip_address or "",
+        "user_agent": actor.user_agent or "",
+        "lock_timeout": f"{int(lock_timeout_ms)}ms" if lock_timeout_ms is not None else None,
+        "read_only": "on" if read_only else "off",
+    }
 
 
 class UnitOfWork:
@@ -70,20 +113,15 @@ class UnitOfWork:
         try:
             self.session.execute(
                 ACTOR_CONTEXT,
-                {
-                    "user_id": str(self.actor.user_id) if self.actor.user_id else "",
-                    "ip_address": self.actor.ip_address or "",
-                    "user_agent": self.actor.user_agent or "",
-                    "lock_timeout": (
-                        f"{int(self.lock_timeout_ms)}ms"
-                        if self.lock_timeout_ms is not None
-                        else None
-                    ),
-                    "read_only": "on" if self.read_only else "off",
-                },
+                context_params(
+                    self.actor, read_only=self.read_only, lock_timeout_ms=self.lock_timeout_ms
+                ),
             )
-        except BaseException:
-            self.session.close()
+        except BaseException as exc:
+            self._close()
+            translated = _translate(exc)
+            if translated is not None:
+                raise translated from exc
             raise
         return self
 
@@ -108,11 +146,13 @@ class UnitOfWork:
         )
 
     def commit(self) -> None:
-        """Commit the whole unit; raises a DomainError when the database refuses it."""
+        """Commit the whole unit; raises a DomainError when the database refuses it
+        (Unavailable when the connection is lost: whether the commit took is then not
+        known, so only an idempotent request may be retried blindly)."""
         try:
             self.session.commit()
-        except (DBAPIError, StaleDataError) as exc:
-            self.session.rollback()
+        except (SQLAlchemyError, StaleDataError) as exc:
+            self._rollback()
             translated = _translate(exc)
             if translated is not None:
                 raise translated from exc
@@ -125,14 +165,34 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        late: BaseException | None = None
         try:
             if not self._committed:
-                self.session.rollback()
+                late = self._rollback()
         finally:
-            self.session.close()
+            late = self._close() or late
+        # The error that ended the block is the one to report; a rollback or close that
+        # failed after it (the connection is gone) only says the same again. After a
+        # block that ended well, nothing was left to undo: its result stands.
         translated = _translate(exc)
         if translated is not None:
             raise translated from exc
+        if late is not None:
+            log.warning("rollback after a unit of work failed: %s", late)
+
+    def _rollback(self) -> BaseException | None:
+        try:
+            self.session.rollback()
+        except SQLAlchemyError as exc:
+            return exc
+        return None
+
+    def _close(self) -> BaseException | None:
+        try:
+            self.session.close()
+        except SQLAlchemyError as exc:
+            return exc
+        return None
 
 
 _STALE = "Someone else changed this record since it was read; reload it and try again."
@@ -142,7 +202,8 @@ def _translate(exc: BaseException | None) -> DomainError | None:
     if isinstance(exc, StaleDataError):
         # The ORM's version check (ticket types) found the row at another version.
         return ConcurrentUpdate(_STALE)
-    if isinstance(exc, DBAPIError):
+    if isinstance(exc, SQLAlchemyError):
+        # DBAPIError, and the pool's TimeoutError / DisconnectionError (Unavailable).
         return from_database_error(exc)
     return None
 

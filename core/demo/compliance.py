@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from random import Random
 
 from psycopg.types.json import Jsonb
 
@@ -45,8 +46,10 @@ def plan(world: World) -> None:
 def tables(world: World) -> Iterator[TableLoad]:
     """data_subject_requests, audit_logs (from the order sample); encryption_keys come
     first, from key_table."""
-    yield _requests(world)
+    requests = _requests(world)
+    yield requests
     yield _audit(world)
+    yield _matches(world, requests)
 
 
 def key_table(world: World) -> TableLoad:
@@ -157,6 +160,47 @@ def _requests(world: World) -> TableLoad:
         ),
         rows,
     )  # fmt: skip
+
+
+MATCHES_PER_ERASURE = 2
+MATCH_REASON = "Another customer with the same phone number."
+
+
+def _matches(world: World, requests: TableLoad) -> TableLoad:
+    """Two scan matches per erasure request (migration 0014): a phone number the person
+    shares with the buyer of another demo order. Decided 'keep' on completed erasures,
+    undecided on open ones. Drawn from a stream of each request's own, so the demo's one
+    random stream stays as it was."""
+    rows = []
+    for request in requests.rows:
+        request_id, kind, status, completed, handler = (
+            request[0], request[3], request[4], request[11], request[14]
+        )  # fmt: skip
+        if kind != "erasure":
+            continue
+        own = Random(str(request_id))
+        for _ in range(MATCHES_PER_ERASURE):
+            order_id, *_ = own.choice(world.order_sample)
+            decided = status == "completed"
+            rows.append(
+                (new_id(own), request_id, "orders", str(order_id), "billing_phone", "phone",
+                 completed or request[6], "keep" if decided else None,
+                 MATCH_REASON if decided else None, handler if decided else None,
+                 completed if decided else None)
+            )  # fmt: skip
+    return TableLoad(
+        "data_subject_request_matches",
+        (
+            "id", "request_id", "table_name", "record_key", "column_name", "matched",
+            "found_at", "decision", "reason", "decided_by", "decided_at",
+        ),
+        rows,
+    )  # fmt: skip
+
+
+def erasure_requests(total: int) -> int:
+    """How many of `total` demo requests are erasures (every fifth, from the third)."""
+    return len(range(REQUEST_TYPES.index("erasure"), total, len(REQUEST_TYPES)))
 
 
 def _audit(world: World) -> TableLoad:

@@ -20,6 +20,7 @@ from core.demo import (
     sales,
     showcase,
     sponsors,
+    staffing,
     system,
     tickets,
     venues,
@@ -68,6 +69,7 @@ def table_loads(world: World) -> Iterator[TableLoad]:
     yield from people.tables(world)
     yield from venues.tables(world)
     yield from events.tables(world)
+    yield from staffing.tables(world)
     yield from showcase.tables(world)
     yield from sponsors.tables(world)
     yield from marketing.tables(world)

@@ -161,7 +161,7 @@ def _users(world: World) -> TableLoad:
             yield (
                 u.id,
                 u.email,
-                None,  # password_hash: sign-in comes later; no invented passwords
+                # No password (user_credentials stays empty): no invented passwords.
                 u.full_name,
                 u.phone,
                 u.user_type,
@@ -173,7 +173,6 @@ def _users(world: World) -> TableLoad:
                 active or rng.random() < 0.3,
                 u.phone is not None and rng.random() < 0.5,
                 u.user_type == "admin" or rng.random() < 0.05,
-                5 if u.status == "suspended" else 0,
                 ts_text(u.created),
                 ts_text(last_login if last_login is not None else u.created),
             )
@@ -181,9 +180,9 @@ def _users(world: World) -> TableLoad:
     return TableLoad(
         "users",
         (
-            "id", "email", "password_hash", "full_name", "phone_number", "user_type", "status",
+            "id", "email", "full_name", "phone_number", "user_type", "status",
             "last_login", "profile_image_url", "email_verified", "phone_verified",
-            "two_factor_enabled", "login_attempts", "created_at", "updated_at",
+            "two_factor_enabled", "created_at", "updated_at",
         ),
         rows(),
         len(world.users),

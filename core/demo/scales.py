@@ -185,6 +185,7 @@ def expected_counts(name: str) -> dict[str, tuple[int, int]]:
         people,
         showcase,
         sponsors,
+        staffing,
         system,
         tickets,
         venues,
@@ -237,6 +238,7 @@ def expected_counts(name: str) -> dict[str, tuple[int, int]]:
         "event_categories": len(events.CATEGORIES),
         "events": s.events,
         "event_schedules": events.schedule_count(s.events),
+        "event_staff": staffing.staff_count(s.events, s.users["staff"]),
         "designers": designers,
         "models": s.users["model"] + s.models_without_account,
         "collections": collections,
@@ -257,6 +259,9 @@ def expected_counts(name: str) -> dict[str, tuple[int, int]]:
         "user_engagement": s.engagement,
         "encryption_keys": len(compliance.KEYS),
         "data_subject_requests": s.data_subject_requests,
+        "data_subject_request_matches": (
+            compliance.MATCHES_PER_ERASURE * compliance.erasure_requests(s.data_subject_requests)
+        ),
         "audit_logs": s.audit_logs,
         "api_keys": s.api_keys,
         "api_usage_logs": s.api_usage_logs,

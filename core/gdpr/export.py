@@ -9,8 +9,6 @@ An erasure deletes the person's bundles.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import uuid
@@ -28,6 +26,7 @@ from core.errors import Conflict, NotFound
 from core.gdpr.discovery import TITLES, Discovery, discover, subject_of_request
 from core.gdpr.requests import load_request
 from core.jobs import JobContext, enqueue
+from core.spreadsheets import csv_text
 
 EXPORT_JOB = "gdpr.export"
 
@@ -81,17 +80,16 @@ def _csv(rows: list[dict[str, Any]]) -> str:
     columns: list[str] = []
     for row in rows:
         columns.extend(k for k in row if k not in columns)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns)
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(
+    return csv_text(
+        columns,
+        (
             {
                 k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
                 for k, v in row.items()
             }
-        )
-    return out.getvalue()
+            for row in rows
+        ),
+    )
 
 
 def write_bundle(path: Path, request_id: uuid.UUID, found: Discovery) -> None:
@@ -143,9 +141,20 @@ def run_export(ctx: JobContext) -> dict[str, Any]:
         found = discover(uow.session, subject, progress=step)
     ctx.progress(92, "Writing the bundle")
     name = f"{request_id}-{ctx.job_id}.zip"
-    write_bundle(export_dir() / name, request_id, found)
+    path = export_dir() / name
+    write_bundle(path, request_id, found)
     with unit_of_work(ctx.actor) as uow:
         uow.require(COMPLIANCE_MANAGE)
+        # The request's row lock waits for an erasure of the person running now; a bundle
+        # written while they were being erased must not outlive them.
+        request = load_request(uow.session, request_id, lock=True)
+        still = subject_of_request(uow.session, request_id)
+        if request.summary.status != "processing" or (subject.emails and not still.emails):
+            path.unlink(missing_ok=True)
+            raise Conflict(
+                "The person was erased, or the request closed, while the export ran;"
+                " nothing was exported."
+            )
         uow.session.execute(
             text(
                 "UPDATE data_subject_requests SET export_job_id = :j, export_file = :f,"

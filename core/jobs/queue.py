@@ -10,7 +10,14 @@
   failed with its message; a `DomainError` is a refusal that a retry cannot change, so it
   fails at once.
 - A job acts as the person who queued it (`JobContext.actor`), so row-level security and
-  the audit trail see that person. Payloads hold ids only, never personal data.
+  the audit trail see that person: the worker obtains a session for them through the
+  sign-in path (only for a running job they queued, only while their account is active),
+  and ends it when the job is done. Payloads hold ids only, never personal data.
+- Row-level security (migration 0013) shows a job to its creator and to admins, and lets
+  a person queue jobs only in their own name. A worker is no person: it claims, reports
+  and finishes jobs through the SECURITY DEFINER functions `job_claim`, `job_progress`,
+  `job_complete`, `job_fail` and `job_requeue_stale`, each touching only the job that
+  worker claimed.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from core.db import Actor, get_engine, require_transaction
+from core.errors import Conflict, PermissionDenied
 from core.models.system import BACKGROUND_JOB_LIVE_STATUSES
 
 # Payload values: ids, numbers, flags and short codes. Anything longer or with other
@@ -74,6 +82,7 @@ class JobContext:
         self.job = job
         self._engine = engine
         self._worker_id = worker_id
+        self._actor: Actor | None = None
 
     @property
     def job_id(self) -> uuid.UUID:
@@ -85,15 +94,48 @@ class JobContext:
 
     @property
     def actor(self) -> Actor:
-        """The person who queued the job; a system actor when nobody did."""
+        """The person who queued the job, with a session the sign-in path opened for this
+        job; a system actor when nobody queued it.
+
+        Raises PermissionDenied when that person can no longer act (their account is not
+        active): the job fails without a retry.
+        """
+        if self._actor is None:
+            self._actor = self._obtain_actor()
+        return self._actor
+
+    def _obtain_actor(self) -> Actor:
+        from core.auth.sessions import open_job_session  # late: core.auth imports core.db
+
         agent = f"job:{self.job.job_type}"
         if self.job.created_by is None:
             return Actor.system(agent)
-        return Actor(user_id=self.job.created_by, user_agent=agent)
+        token = open_job_session(self.job.job_id)
+        if token is None:
+            raise PermissionDenied(
+                "The person who queued this job can no longer act; it was not run."
+            )
+        return Actor(user_id=self.job.created_by, user_agent=agent, session_token=token)
+
+    def end(self) -> None:
+        """End the job's session, if one was opened (the worker calls it when the job is
+        done, whatever the outcome)."""
+        from core.auth.sessions import end_session
+
+        if self._actor is not None and self._actor.session_token:
+            end_session(self._actor.session_token, "job_finished")
+        self._actor = None
 
     def progress(self, percent: float, message: str | None = None) -> None:
-        """Record progress (0-100) and a short message, committed at once."""
-        set_progress(self.job.job_id, percent, message, engine=self._engine)
+        """Record progress (0-100) and a short message, committed at once; it also keeps
+        the job's session alive."""
+        from core.auth.sessions import keep_alive
+
+        set_progress(
+            self.job.job_id, percent, message, engine=self._engine, worker_id=self._worker_id
+        )
+        if self._actor is not None and self._actor.session_token:
+            keep_alive(self._actor.session_token)
 
 
 def _check_payload(payload: dict[str, Any]) -> None:
@@ -120,8 +162,11 @@ def enqueue(
 ) -> uuid.UUID:
     """Queue a job in the caller's transaction; returns its id.
 
-    With `dedupe_key`, a live job of that key is returned instead of a second one.
-    Raises ValueError when the payload holds anything but ids, numbers and short codes.
+    `created_by` is the acting person: row-level security refuses a job queued in someone
+    else's name or in nobody's (the worker would run it as the system actor). With
+    `dedupe_key`, a live job of that key is returned instead of a second one. Raises
+    ValueError when the payload holds anything but ids, numbers and short codes, Conflict
+    when a live job of the key is someone else's.
     """
     require_transaction(session)
     _check_payload(payload)
@@ -148,7 +193,10 @@ def enqueue(
         job_id = session.execute(
             text(f"SELECT id FROM background_jobs WHERE dedupe_key = :k AND status IN ({live})"),
             {"k": dedupe_key},
-        ).scalar_one()
+        ).scalar()
+        if job_id is None:
+            # The live job of this key exists (the insert stood back) but is not ours to see.
+            raise Conflict("Someone else's job for this is already queued; wait for it to finish.")
     return job_id
 
 
@@ -163,16 +211,7 @@ def claim(
         return None
     with (engine or get_engine()).begin() as conn:
         row = conn.execute(
-            text(
-                "UPDATE background_jobs j SET status = 'running', locked_by = :w,"
-                " locked_at = now(), started_at = coalesce(j.started_at, now())"
-                " WHERE j.id = (SELECT id FROM background_jobs"
-                "   WHERE status = 'pending' AND scheduled_for <= now()"
-                "     AND job_type = ANY(CAST(:types AS text[]))"
-                "   ORDER BY priority, scheduled_for FOR UPDATE SKIP LOCKED LIMIT 1)"
-                " RETURNING j.id, j.job_type, j.payload, j.created_by, j.retry_count,"
-                " j.max_retries"
-            ),
+            text("SELECT * FROM job_claim(:w, CAST(:types AS text[]))"),
             {"w": worker_id, "types": job_types},
         ).first()
     if row is None:
@@ -181,31 +220,35 @@ def claim(
 
 
 def set_progress(
-    job_id: uuid.UUID, percent: float, message: str | None, *, engine: Engine | None = None
+    job_id: uuid.UUID,
+    percent: float,
+    message: str | None,
+    *,
+    engine: Engine | None = None,
+    worker_id: str,
 ) -> None:
-    """Store a running job's progress in its own transaction (also a heartbeat)."""
+    """Store a running job's progress in its own transaction (also a heartbeat); only the
+    worker that claimed the job can."""
     value = max(0.0, min(100.0, float(percent)))
     with (engine or get_engine()).begin() as conn:
         conn.execute(
-            text(
-                "UPDATE background_jobs SET progress = :p, progress_message = :m,"
-                " locked_at = now() WHERE id = :id AND status = 'running'"
-            ),
-            {"p": round(value, 2), "m": message, "id": job_id},
+            text("SELECT job_progress(:id, :w, CAST(:p AS numeric), :m)"),
+            {"id": job_id, "w": worker_id, "p": round(value, 2), "m": message},
         )
 
 
 def complete(
-    job_id: uuid.UUID, result: dict[str, Any] | None, *, engine: Engine | None = None
+    job: ClaimedJob, result: dict[str, Any] | None, *, worker_id: str, engine: Engine | None = None
 ) -> None:
+    """Mark the job the worker claimed completed with `result`."""
     with (engine or get_engine()).begin() as conn:
         conn.execute(
-            text(
-                "UPDATE background_jobs SET status = 'completed', progress = 100,"
-                " completed_at = now(), result = :r, error = NULL, locked_by = NULL,"
-                " locked_at = NULL WHERE id = :id"
-            ),
-            {"r": Jsonb(result) if result is not None else None, "id": job_id},
+            text("SELECT job_complete(:id, :w, :r)"),
+            {
+                "id": job.job_id,
+                "w": worker_id,
+                "r": Jsonb(result) if result is not None else None,
+            },
         )
 
 
@@ -214,54 +257,37 @@ def fail(
     message: str,
     *,
     retry: bool,
+    worker_id: str,
     engine: Engine | None = None,
     backoff_seconds: float = BACKOFF_SECONDS,
 ) -> str:
     """Record a failed attempt: back to pending after a backoff while retries remain
     (and `retry`), else failed for good. Returns the new status."""
-    message = message[:MAX_ERROR_LENGTH]
-    attempts = job.retry_count + 1
-    again = retry and attempts <= job.max_retries
     with (engine or get_engine()).begin() as conn:
-        if again:
-            conn.execute(
-                text(
-                    "UPDATE background_jobs SET status = 'pending', retry_count = :n,"
-                    " error = :e, locked_by = NULL, locked_at = NULL,"
-                    " scheduled_for = now() + make_interval(secs => :d) WHERE id = :id"
-                ),
-                {
-                    "n": attempts,
-                    "e": message,
-                    "d": backoff_seconds * 2 ** (attempts - 1),
-                    "id": job.job_id,
-                },
-            )
-            return "pending"
-        conn.execute(
-            text(
-                "UPDATE background_jobs SET status = 'failed', retry_count = :n, error = :e,"
-                " failed_at = now(), locked_by = NULL, locked_at = NULL WHERE id = :id"
-            ),
-            {"n": attempts if retry else job.retry_count, "e": message, "id": job.job_id},
-        )
-    return "failed"
+        status = conn.execute(
+            text("SELECT job_fail(:id, :w, :e, :retry, :d)"),
+            {
+                "id": job.job_id,
+                "w": worker_id,
+                "e": message[:MAX_ERROR_LENGTH],
+                "retry": retry,
+                "d": backoff_seconds,
+            },
+        ).scalar()
+    # None: the claim was lost (requeued as stale and taken by another worker).
+    return status or "lost"
 
 
 def requeue_stale(
     older_than_seconds: float = STALE_AFTER_SECONDS, *, engine: Engine | None = None
 ) -> int:
-    """Put running jobs whose worker went silent (no progress for that long) back in the
-    queue; returns how many. A worker that died mid-job leaves such a claim behind."""
+    """Put running jobs whose worker went silent (no progress for that long, at least a
+    minute) back in the queue; returns how many. A worker that died mid-job leaves such a
+    claim behind."""
     with (engine or get_engine()).begin() as conn:
         return conn.execute(
-            text(
-                "UPDATE background_jobs SET status = 'pending', locked_by = NULL,"
-                " locked_at = NULL WHERE status = 'running'"
-                " AND locked_at < now() - make_interval(secs => :s)"
-            ),
-            {"s": older_than_seconds},
-        ).rowcount
+            text("SELECT job_requeue_stale(:s)"), {"s": older_than_seconds}
+        ).scalar_one()
 
 
 _VIEW = (

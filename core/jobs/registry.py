@@ -20,7 +20,12 @@ Handler = Callable[["JobContext"], dict[str, Any] | None]
 
 # Modules that register handlers or periodic tasks when imported: add a module here and
 # both the dashboard's worker thread and `python -m core worker` know its jobs and tasks.
-HANDLER_MODULES: list[str] = ["core.gdpr.jobs", "core.audit.jobs", "core.analytics.jobs"]
+HANDLER_MODULES: list[str] = [
+    "core.gdpr.jobs",
+    "core.audit.jobs",
+    "core.analytics.jobs",
+    "core.auth.jobs",
+]
 
 _lock = threading.Lock()
 _handlers: dict[str, Handler] = {}

@@ -102,18 +102,26 @@ class Worker:
         assert handler is not None  # claim() asks only for registered types
         context = queue.JobContext(job, engine, self.worker_id)
         try:
-            result = handler(context)
+            try:
+                result = handler(context)
+            finally:
+                context.end()
         except DomainError as exc:
-            queue.fail(job, exc.message, retry=False, engine=engine)
+            queue.fail(job, exc.message, retry=False, worker_id=self.worker_id, engine=engine)
             log.info("job %s (%s) refused: %s", job.job_id, job.job_type, exc.message)
         except Exception as exc:
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             status = queue.fail(
-                job, detail, retry=True, engine=engine, backoff_seconds=self.backoff_seconds
+                job,
+                detail,
+                retry=True,
+                worker_id=self.worker_id,
+                engine=engine,
+                backoff_seconds=self.backoff_seconds,
             )
             log.exception("job %s (%s) failed; now %s", job.job_id, job.job_type, status)
         else:
-            queue.complete(job.job_id, result, engine=engine)
+            queue.complete(job, result, worker_id=self.worker_id, engine=engine)
         return True
 
     def run_once(self) -> bool:

@@ -126,6 +126,12 @@ def _clean(draft: CampaignDraft) -> dict[str, Any]:
         raise ValidationError("The end date cannot be before the start date.", field="end_date")
     if draft.budget is not None and not Decimal(0) <= draft.budget <= MAX_BUDGET:
         raise ValidationError(f"Budget must be between 0 and {MAX_BUDGET:,}.", field="budget")
+    for goal, target in (draft.goals or {}).items():
+        number = isinstance(target, int | float | Decimal) and not isinstance(target, bool)
+        if number and target < 0:
+            raise ValidationError(
+                f"The {goal.replace('_', ' ')} goal must be 0 or more.", field="goals"
+            )
     unknown = sorted(set(draft.channels) - set(CHANNELS))
     if unknown:
         raise ValidationError(

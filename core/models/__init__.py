@@ -8,6 +8,7 @@ from core.models.api import (
     Webhook,
     WebhookDeliveryLog,
 )
+from core.models.auth import AuthSession, SignInThrottle, UserCredential
 from core.models.base import Base
 from core.models.cms import ContentBlock, MediaItem, Page, PageVersion
 from core.models.designers import (
@@ -23,7 +24,13 @@ from core.models.designers import (
     RunwaySegment,
     RunwayShow,
 )
-from core.models.events import Event, EventCategory, EventCategoryMapping, EventSchedule
+from core.models.events import (
+    Event,
+    EventCategory,
+    EventCategoryMapping,
+    EventSchedule,
+    EventStaff,
+)
 from core.models.identity import (
     Permission,
     Role,
@@ -32,6 +39,7 @@ from core.models.identity import (
     UserProfile,
     UserRole,
 )
+from core.models.limits import add_limit_checks
 from core.models.marketing import (
     CampaignAnalytics,
     CampaignAsset,
@@ -48,7 +56,14 @@ from core.models.marketing import (
     SocialMediaPost,
     UserEngagement,
 )
-from core.models.security import AuditChainHead, AuditLog, DataSubjectRequest, EncryptionKey
+from core.models.security import (
+    AuditAction,
+    AuditChainHead,
+    AuditLog,
+    DataSubjectRequest,
+    DataSubjectRequestMatch,
+    EncryptionKey,
+)
 from core.models.sponsors import (
     Sponsor,
     SponsorAnalytics,
@@ -72,11 +87,16 @@ from core.models.ticketing import (
 )
 from core.models.venues import EventSeat, Venue, VenueSeat, VenueSection
 
+# Every declared length limit becomes its CHECK constraint (core/models/limits.py).
+add_limit_checks(Base.metadata)
+
 __all__ = [
     "ApiKey",
     "ApiUsageLog",
+    "AuditAction",
     "AuditChainHead",
     "AuditLog",
+    "AuthSession",
     "BackgroundJob",
     "Base",
     "CampaignAnalytics",
@@ -84,6 +104,7 @@ __all__ = [
     "Collection",
     "ContentBlock",
     "DataSubjectRequest",
+    "DataSubjectRequestMatch",
     "Designer",
     "DesignerAnalytics",
     "DesignerCollaboration",
@@ -100,6 +121,7 @@ __all__ = [
     "EventCategoryMapping",
     "EventSchedule",
     "EventSeat",
+    "EventStaff",
     "FashionItem",
     "FashionItemImage",
     "FashionModel",
@@ -125,6 +147,7 @@ __all__ = [
     "RunwaySegment",
     "RunwayShow",
     "SegmentMember",
+    "SignInThrottle",
     "SocialMediaAnalytics",
     "SocialMediaPost",
     "Sponsor",
@@ -138,6 +161,7 @@ __all__ = [
     "TicketType",
     "TierBenefit",
     "User",
+    "UserCredential",
     "UserEngagement",
     "UserProfile",
     "UserRole",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -27,6 +26,20 @@ from core.models.base import (
     check,
     non_negative,
     one_of,
+)
+from core.models.limits import (
+    Body,
+    FreeText,
+    IpAddress,
+    Json,
+    JsonList,
+    LargeJson,
+    Name,
+    Short,
+    Url,
+    UserAgent,
+    Words,
+    limited,
 )
 
 WEBHOOK_DELIVERY_STATUSES = ("pending", "success", "failed", "retry")
@@ -53,12 +66,12 @@ class ApiKey(UUIDPrimaryKey, Timestamps, Base):
         Index("idx_api_keys_is_active", "is_active", postgresql_where=text("is_active")),
     )
 
-    name: Mapped[str]
+    name: Mapped[Name]
     # Shown to people to tell keys apart; the key is found by its hash.
-    key_prefix: Mapped[str]
-    key_hash: Mapped[str] = mapped_column(unique=True)
+    key_prefix: Mapped[str] = limited(32, ascii=True)
+    key_hash: Mapped[str] = limited(128, ascii=True, unique=True)
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    permissions: Mapped[list[Any]] = mapped_column(server_default=EMPTY_ARRAY)
+    permissions: Mapped[JsonList] = mapped_column(server_default=EMPTY_ARRAY)
     rate_limit: Mapped[int] = mapped_column(server_default=DEFAULT_RATE_LIMIT)
     is_active: Mapped[bool] = mapped_column(server_default=TRUE)
     expires_at: Mapped[datetime | None]
@@ -80,14 +93,14 @@ class ApiUsageLog(UUIDPrimaryKey, CreatedAt, Base):
     api_key_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("api_keys.id", ondelete="SET NULL")
     )
-    endpoint: Mapped[str]
-    method: Mapped[str]
+    endpoint: Mapped[Url]
+    method: Mapped[str] = limited(16)
     status_code: Mapped[int]
     response_time_ms: Mapped[int]
     request_size_bytes: Mapped[int | None]
     response_size_bytes: Mapped[int | None]
-    ip_address: Mapped[str | None]
-    user_agent: Mapped[str | None]
+    ip_address: Mapped[IpAddress | None]
+    user_agent: Mapped[UserAgent | None]
     created_at: Mapped[datetime] = mapped_column(
         primary_key=True, server_default=func.now(), sort_order=100
     )
@@ -102,15 +115,15 @@ class Webhook(UUIDPrimaryKey, Timestamps, Base):
     )
 
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    name: Mapped[str]
-    description: Mapped[str | None]
-    url: Mapped[str]
-    events: Mapped[list[str]]
+    name: Mapped[Name]
+    description: Mapped[FreeText | None]
+    url: Mapped[Url]
+    events: Mapped[Words]
     is_active: Mapped[bool] = mapped_column(server_default=TRUE)
     # Signing secret. Storing ciphertext or a secret reference here instead of the plain
     # secret is left to a later change; see docs/schema-notes/api.md.
-    secret_key: Mapped[str | None]
-    headers: Mapped[dict[str, Any]] = mapped_column(server_default=EMPTY_OBJECT)
+    secret_key: Mapped[str | None] = limited(255)
+    headers: Mapped[Json] = mapped_column(server_default=EMPTY_OBJECT)
 
     # The ORM deletes loaded logs, the database's ON DELETE CASCADE the rest.
     delivery_logs: Mapped[list[WebhookDeliveryLog]] = relationship(
@@ -133,11 +146,11 @@ class WebhookDeliveryLog(UUIDPrimaryKey, CreatedAt, Base):
     )
 
     webhook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
-    event_type: Mapped[str]
-    payload: Mapped[dict[str, Any]]
+    event_type: Mapped[Short]
+    payload: Mapped[LargeJson]
     response_code: Mapped[int | None]
-    response_body: Mapped[str | None]
-    error_message: Mapped[str | None]
+    response_body: Mapped[Body | None]
+    error_message: Mapped[FreeText | None]
     status: Mapped[str] = mapped_column(server_default=text("'pending'"))
     attempt_count: Mapped[int] = mapped_column(server_default=ZERO)
     next_retry_at: Mapped[datetime | None]
@@ -152,11 +165,11 @@ class WebhookDeliveryLog(UUIDPrimaryKey, CreatedAt, Base):
 class GraphqlSchemaDefinition(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "graphql_schema_definitions"
 
-    name: Mapped[str] = mapped_column(unique=True)
-    description: Mapped[str | None]
-    schema_definition: Mapped[str]
+    name: Mapped[Name] = mapped_column(unique=True)
+    description: Mapped[FreeText | None]
+    schema_definition: Mapped[Body]
     is_active: Mapped[bool] = mapped_column(server_default=TRUE)
-    version: Mapped[str]
+    version: Mapped[str] = limited(32)
 
 
 class RestApiEndpoint(UUIDPrimaryKey, Timestamps, Base):
@@ -169,12 +182,12 @@ class RestApiEndpoint(UUIDPrimaryKey, Timestamps, Base):
         Index("idx_rest_api_endpoints_function_name", "function_name"),
     )
 
-    path: Mapped[str]
+    path: Mapped[Url]
     method: Mapped[str]
-    description: Mapped[str | None]
-    function_name: Mapped[str]
-    required_permissions: Mapped[list[str] | None]
+    description: Mapped[FreeText | None]
+    function_name: Mapped[Name]
+    required_permissions: Mapped[Words | None]
     rate_limit: Mapped[int] = mapped_column(server_default=DEFAULT_RATE_LIMIT)
     is_public: Mapped[bool] = mapped_column(server_default=FALSE)
     is_deprecated: Mapped[bool] = mapped_column(server_default=FALSE)
-    version: Mapped[str]
+    version: Mapped[str] = limited(32)

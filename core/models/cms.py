@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, Index, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -21,6 +20,18 @@ from core.models.base import (
     non_negative,
     one_of,
     slug_column,
+)
+from core.models.limits import (
+    Body,
+    FreeText,
+    Json,
+    LargeJson,
+    Name,
+    Short,
+    Slug,
+    Url,
+    Words,
+    limited,
 )
 
 PAGE_STATUSES = ("draft", "published", "archived")
@@ -66,12 +77,12 @@ class Page(UUIDPrimaryKey, Timestamps, Base):
         {"info": {"slug_source": "title"}},
     )
 
-    slug: Mapped[str] = slug_column()
-    title: Mapped[str]
-    meta_description: Mapped[str | None]
-    meta_keywords: Mapped[list[str] | None]
+    slug: Mapped[Slug] = slug_column()
+    title: Mapped[Name]
+    meta_description: Mapped[str | None] = limited(1000)
+    meta_keywords: Mapped[Words | None]
     status: Mapped[str] = mapped_column(server_default=text("'draft'"))
-    layout: Mapped[str] = mapped_column(server_default=text("'default'"))
+    layout: Mapped[Short] = mapped_column(server_default=text("'default'"))
     author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     published_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(server_default=text("1"))
@@ -79,8 +90,8 @@ class Page(UUIDPrimaryKey, Timestamps, Base):
     requires_auth: Mapped[bool] = mapped_column(server_default=FALSE)
     # Seconds.
     cache_ttl: Mapped[int] = mapped_column(server_default=text("3600"))
-    seo_image_url: Mapped[str | None]
-    structured_data: Mapped[dict[str, Any]] = mapped_column(server_default=EMPTY_OBJECT)
+    seo_image_url: Mapped[Url | None]
+    structured_data: Mapped[Json] = mapped_column(server_default=EMPTY_OBJECT)
 
     blocks: Mapped[list[ContentBlock]] = relationship(
         back_populates="page", order_by="ContentBlock.order_index"
@@ -99,13 +110,13 @@ class ContentBlock(UUIDPrimaryKey, Timestamps, Base):
 
     page_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"))
     block_type: Mapped[str]
-    title: Mapped[str | None]
-    content: Mapped[str | None]
-    content_json: Mapped[dict[str, Any]] = mapped_column(server_default=EMPTY_OBJECT)
+    title: Mapped[Name | None]
+    content: Mapped[Body | None]
+    content_json: Mapped[LargeJson] = mapped_column(server_default=EMPTY_OBJECT)
     order_index: Mapped[int] = mapped_column(server_default=ZERO)
-    settings: Mapped[dict[str, Any]] = mapped_column(server_default=EMPTY_OBJECT)
-    styles: Mapped[dict[str, Any]] = mapped_column(server_default=EMPTY_OBJECT)
-    visibility_rules: Mapped[dict[str, Any]] = mapped_column(server_default=EMPTY_OBJECT)
+    settings: Mapped[Json] = mapped_column(server_default=EMPTY_OBJECT)
+    styles: Mapped[Json] = mapped_column(server_default=EMPTY_OBJECT)
+    visibility_rules: Mapped[Json] = mapped_column(server_default=EMPTY_OBJECT)
     version: Mapped[int] = mapped_column(server_default=text("1"))
 
     page: Mapped[Page] = relationship(back_populates="blocks")
@@ -121,14 +132,14 @@ class PageVersion(UUIDPrimaryKey, CreatedAt, Base):
 
     page_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"))
     version: Mapped[int]
-    title: Mapped[str]
-    meta_description: Mapped[str | None]
-    meta_keywords: Mapped[list[str] | None]
-    layout: Mapped[str]
+    title: Mapped[Name]
+    meta_description: Mapped[str | None] = limited(1000)
+    meta_keywords: Mapped[Words | None]
+    layout: Mapped[Short]
     # Snapshot of all the page's content blocks at this version.
-    content_snapshot: Mapped[dict[str, Any]]
+    content_snapshot: Mapped[LargeJson]
     author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    change_summary: Mapped[str | None]
+    change_summary: Mapped[FreeText | None]
 
     page: Mapped[Page] = relationship(back_populates="versions")
 
@@ -154,15 +165,15 @@ class MediaItem(UUIDPrimaryKey, Timestamps, Base):
         ),
     )
 
-    file_name: Mapped[str]
-    file_type: Mapped[str]
-    mime_type: Mapped[str]
+    file_name: Mapped[str] = limited(255)
+    file_type: Mapped[Short]
+    mime_type: Mapped[str] = limited(255)
     # bigint: integer stops at 2 GiB and video files exceed it.
     file_size: Mapped[int] = mapped_column(BigInteger)
-    url: Mapped[str]
-    thumbnail_url: Mapped[str | None]
-    alt_text: Mapped[str | None]
-    caption: Mapped[str | None]
+    url: Mapped[Url]
+    thumbnail_url: Mapped[Url | None]
+    alt_text: Mapped[str | None] = limited(1000)
+    caption: Mapped[FreeText | None]
     width: Mapped[int | None]
     height: Mapped[int | None]
     # Seconds, for video and audio.
@@ -170,6 +181,6 @@ class MediaItem(UUIDPrimaryKey, Timestamps, Base):
     uploaded_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
-    folder_path: Mapped[str] = mapped_column(server_default=text("'/'"))
-    tags: Mapped[list[str] | None]
-    meta_data: Mapped[dict[str, Any]] = mapped_column(server_default=EMPTY_OBJECT)
+    folder_path: Mapped[str] = limited(1024, server_default=text("'/'"))
+    tags: Mapped[Words | None]
+    meta_data: Mapped[Json] = mapped_column(server_default=EMPTY_OBJECT)

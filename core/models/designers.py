@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -23,6 +22,18 @@ from core.models.base import (
     non_negative,
     one_of,
     slug_column,
+)
+from core.models.limits import (
+    Email,
+    FreeText,
+    Json,
+    JsonList,
+    Name,
+    Phone,
+    Short,
+    Slug,
+    Url,
+    limited,
 )
 
 DESIGNER_STATUSES = ("active", "inactive", "pending", "rejected")
@@ -86,26 +97,26 @@ class Designer(UUIDPrimaryKey, Timestamps, Base):
     )
 
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    name: Mapped[str]
-    slug: Mapped[str] = slug_column()
-    brand_name: Mapped[str | None]
-    specialty: Mapped[str | None]
-    bio: Mapped[str | None]
-    website_url: Mapped[str | None]
-    social_media: Mapped[dict[str, Any]] = mapped_column(server_default=EMPTY_OBJECT)
-    contact_email: Mapped[str | None]
-    contact_phone: Mapped[str | None]
-    profile_image_url: Mapped[str | None]
-    cover_image_url: Mapped[str | None]
+    name: Mapped[Name]
+    slug: Mapped[Slug] = slug_column()
+    brand_name: Mapped[Name | None]
+    specialty: Mapped[Name | None]
+    bio: Mapped[FreeText | None]
+    website_url: Mapped[Url | None]
+    social_media: Mapped[Json] = mapped_column(server_default=EMPTY_OBJECT)
+    contact_email: Mapped[Email | None]
+    contact_phone: Mapped[Phone | None]
+    profile_image_url: Mapped[Url | None]
+    cover_image_url: Mapped[Url | None]
     is_featured: Mapped[bool] = mapped_column(server_default=FALSE)
     is_verified: Mapped[bool] = mapped_column(server_default=FALSE)
     status: Mapped[str] = mapped_column(server_default=text("'pending'"))
     years_active: Mapped[int | None]
-    awards: Mapped[list[Any]] = mapped_column(server_default=EMPTY_ARRAY)
-    press_mentions: Mapped[list[Any]] = mapped_column(server_default=EMPTY_ARRAY)
-    location: Mapped[dict[str, Any] | None]
+    awards: Mapped[JsonList] = mapped_column(server_default=EMPTY_ARRAY)
+    press_mentions: Mapped[JsonList] = mapped_column(server_default=EMPTY_ARRAY)
+    location: Mapped[Json | None]
     # `metadata` is reserved on declarative classes; the column keeps its seeds name.
-    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", server_default=EMPTY_OBJECT)
+    metadata_: Mapped[Json] = mapped_column("metadata", server_default=EMPTY_OBJECT)
 
     collections: Mapped[list[Collection]] = relationship(back_populates="designer")
 
@@ -144,21 +155,21 @@ class Collection(UUIDPrimaryKey, Timestamps, Base):
     )
 
     designer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("designers.id", ondelete="CASCADE"))
-    name: Mapped[str]
-    slug: Mapped[str] = slug_column()
-    description: Mapped[str | None]
+    name: Mapped[Name]
+    slug: Mapped[Slug] = slug_column()
+    description: Mapped[FreeText | None]
     season: Mapped[str | None]
     year: Mapped[int | None]
     release_date: Mapped[datetime | None]
     is_featured: Mapped[bool] = mapped_column(server_default=FALSE)
     status: Mapped[str] = mapped_column(server_default=text("'draft'"))
-    cover_image_url: Mapped[str | None]
-    inspiration: Mapped[str | None]
-    color_palette: Mapped[list[Any]] = mapped_column(server_default=EMPTY_ARRAY)
-    materials: Mapped[list[Any]] = mapped_column(server_default=EMPTY_ARRAY)
-    show_notes: Mapped[str | None]
+    cover_image_url: Mapped[Url | None]
+    inspiration: Mapped[FreeText | None]
+    color_palette: Mapped[JsonList] = mapped_column(server_default=EMPTY_ARRAY)
+    materials: Mapped[JsonList] = mapped_column(server_default=EMPTY_ARRAY)
+    show_notes: Mapped[FreeText | None]
     event_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
-    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", server_default=EMPTY_OBJECT)
+    metadata_: Mapped[Json] = mapped_column("metadata", server_default=EMPTY_OBJECT)
 
     designer: Mapped[Designer] = relationship(back_populates="collections")
     fashion_items: Mapped[list[FashionItem]] = relationship(back_populates="collection")
@@ -177,18 +188,18 @@ class FashionItem(UUIDPrimaryKey, Timestamps, Base):
     collection_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("collections.id", ondelete="CASCADE")
     )
-    name: Mapped[str]
-    description: Mapped[str | None]
+    name: Mapped[Name]
+    description: Mapped[FreeText | None]
     item_type: Mapped[str]
-    materials: Mapped[list[Any]] = mapped_column(server_default=EMPTY_ARRAY)
-    colors: Mapped[list[Any]] = mapped_column(server_default=EMPTY_ARRAY)
-    sizes: Mapped[list[Any]] = mapped_column(server_default=EMPTY_ARRAY)
-    price_range: Mapped[dict[str, Any]] = mapped_column(
+    materials: Mapped[JsonList] = mapped_column(server_default=EMPTY_ARRAY)
+    colors: Mapped[JsonList] = mapped_column(server_default=EMPTY_ARRAY)
+    sizes: Mapped[JsonList] = mapped_column(server_default=EMPTY_ARRAY)
+    price_range: Mapped[Json] = mapped_column(
         server_default=text("""'{"min": null, "max": null}'::jsonb""")
     )
     is_featured: Mapped[bool] = mapped_column(server_default=FALSE)
     display_order: Mapped[int | None]
-    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", server_default=EMPTY_OBJECT)
+    metadata_: Mapped[Json] = mapped_column("metadata", server_default=EMPTY_OBJECT)
 
     collection: Mapped[Collection] = relationship(back_populates="fashion_items")
     images: Mapped[list[FashionItemImage]] = relationship(back_populates="fashion_item")
@@ -211,11 +222,11 @@ class FashionItemImage(UUIDPrimaryKey, Timestamps, Base):
     fashion_item_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("fashion_items.id", ondelete="CASCADE")
     )
-    image_url: Mapped[str]
-    alt_text: Mapped[str | None]
+    image_url: Mapped[Url]
+    alt_text: Mapped[str | None] = limited(1000)
     display_order: Mapped[int] = mapped_column(server_default=ZERO)
     is_primary: Mapped[bool] = mapped_column(server_default=FALSE)
-    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", server_default=EMPTY_OBJECT)
+    metadata_: Mapped[Json] = mapped_column("metadata", server_default=EMPTY_OBJECT)
 
     fashion_item: Mapped[FashionItem] = relationship(back_populates="images")
 
@@ -244,10 +255,10 @@ class RunwayShow(UUIDPrimaryKey, Timestamps, Base):
     status: Mapped[str]
     capacity: Mapped[int | None]
     attendance: Mapped[int | None]
-    video_url: Mapped[str | None]
-    livestream_url: Mapped[str | None]
-    notes: Mapped[str | None]
-    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", server_default=EMPTY_OBJECT)
+    video_url: Mapped[Url | None]
+    livestream_url: Mapped[Url | None]
+    notes: Mapped[FreeText | None]
+    metadata_: Mapped[Json] = mapped_column("metadata", server_default=EMPTY_OBJECT)
 
     collection: Mapped[Collection] = relationship(back_populates="runway_shows")
     segments: Mapped[list[RunwaySegment]] = relationship(back_populates="runway_show")
@@ -264,15 +275,15 @@ class RunwaySegment(UUIDPrimaryKey, Timestamps, Base):
     runway_show_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("runway_shows.id", ondelete="CASCADE")
     )
-    name: Mapped[str]
-    description: Mapped[str | None]
+    name: Mapped[Name]
+    description: Mapped[FreeText | None]
     start_time: Mapped[datetime | None]
     duration_minutes: Mapped[int | None]
     segment_order: Mapped[int]
-    theme: Mapped[str | None]
-    music: Mapped[str | None]
-    lighting_notes: Mapped[str | None]
-    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", server_default=EMPTY_OBJECT)
+    theme: Mapped[Name | None]
+    music: Mapped[Name | None]
+    lighting_notes: Mapped[FreeText | None]
+    metadata_: Mapped[Json] = mapped_column("metadata", server_default=EMPTY_OBJECT)
 
     runway_show: Mapped[RunwayShow] = relationship(back_populates="segments")
     appearances: Mapped[list[RunwayAppearance]] = relationship(back_populates="runway_segment")
@@ -298,18 +309,18 @@ class FashionModel(UUIDPrimaryKey, Timestamps, Base):
     )
 
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    name: Mapped[str]
-    slug: Mapped[str] = slug_column()
-    agency: Mapped[str | None]
-    height: Mapped[str | None]
-    measurements: Mapped[dict[str, Any] | None]
-    bio: Mapped[str | None]
-    profile_image_url: Mapped[str | None]
-    portfolio_url: Mapped[str | None]
-    social_media: Mapped[dict[str, Any]] = mapped_column(server_default=EMPTY_OBJECT)
+    name: Mapped[Name]
+    slug: Mapped[Slug] = slug_column()
+    agency: Mapped[Name | None]
+    height: Mapped[str | None] = limited(32)
+    measurements: Mapped[Json | None]
+    bio: Mapped[FreeText | None]
+    profile_image_url: Mapped[Url | None]
+    portfolio_url: Mapped[Url | None]
+    social_media: Mapped[Json] = mapped_column(server_default=EMPTY_OBJECT)
     is_featured: Mapped[bool] = mapped_column(server_default=FALSE)
     status: Mapped[str] = mapped_column(server_default=text("'active'"))
-    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", server_default=EMPTY_OBJECT)
+    metadata_: Mapped[Json] = mapped_column("metadata", server_default=EMPTY_OBJECT)
 
     appearances: Mapped[list[RunwayAppearance]] = relationship(back_populates="model")
 
@@ -336,7 +347,7 @@ class RunwayAppearance(UUIDPrimaryKey, Timestamps, Base):
         ForeignKey("fashion_items.id", ondelete="SET NULL")
     )
     appearance_order: Mapped[int]
-    notes: Mapped[str | None]
+    notes: Mapped[FreeText | None]
 
     runway_segment: Mapped[RunwaySegment] = relationship(back_populates="appearances")
     model: Mapped[FashionModel] = relationship(back_populates="appearances")
@@ -356,12 +367,12 @@ class DesignerCollaboration(UUIDPrimaryKey, Timestamps, Base):
         Index("idx_designer_collaborations_dates", "start_date", "end_date"),
     )
 
-    name: Mapped[str]
-    description: Mapped[str | None]
+    name: Mapped[Name]
+    description: Mapped[FreeText | None]
     start_date: Mapped[datetime | None]
     end_date: Mapped[datetime | None]
     status: Mapped[str]
-    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", server_default=EMPTY_OBJECT)
+    metadata_: Mapped[Json] = mapped_column("metadata", server_default=EMPTY_OBJECT)
 
     participants: Mapped[list[DesignerCollaborationParticipant]] = relationship(
         back_populates="collaboration"
@@ -379,7 +390,7 @@ class DesignerCollaborationParticipant(UUIDPrimaryKey, CreatedAt, Base):
         ForeignKey("designer_collaborations.id", ondelete="CASCADE")
     )
     designer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("designers.id", ondelete="CASCADE"))
-    role: Mapped[str | None]
+    role: Mapped[Short | None]
 
     collaboration: Mapped[DesignerCollaboration] = relationship(back_populates="participants")
 
@@ -400,9 +411,9 @@ class DesignerAnalytics(UUIDPrimaryKey, Timestamps, Base):
     # Partition key, so part of the primary key (id, date).
     date: Mapped[date] = mapped_column(primary_key=True)
     profile_views: Mapped[int] = mapped_column(server_default=ZERO)
-    collection_views: Mapped[dict[str, Any]] = mapped_column(server_default=EMPTY_OBJECT)
-    item_views: Mapped[dict[str, Any]] = mapped_column(server_default=EMPTY_OBJECT)
+    collection_views: Mapped[Json] = mapped_column(server_default=EMPTY_OBJECT)
+    item_views: Mapped[Json] = mapped_column(server_default=EMPTY_OBJECT)
     favorites: Mapped[int] = mapped_column(server_default=ZERO)
     shares: Mapped[int] = mapped_column(server_default=ZERO)
     click_throughs: Mapped[int] = mapped_column(server_default=ZERO)
-    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", server_default=EMPTY_OBJECT)
+    metadata_: Mapped[Json] = mapped_column("metadata", server_default=EMPTY_OBJECT)

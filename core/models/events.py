@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Numeric, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -23,6 +22,17 @@ from core.models.base import (
     non_negative,
     one_of,
     slug_column,
+)
+from core.models.limits import (
+    FreeText,
+    Json,
+    JsonList,
+    Name,
+    Short,
+    Slug,
+    Url,
+    Words,
+    limited,
 )
 
 EVENT_STATUSES = ("draft", "published", "cancelled", "completed", "postponed")
@@ -76,10 +86,10 @@ class Event(UUIDPrimaryKey, Timestamps, Base):
 
     # The owner column; the seeds' RLS sample calls it created_by.
     organizer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
-    title: Mapped[str]
-    slug: Mapped[str] = slug_column()
-    description: Mapped[str | None]
-    short_description: Mapped[str | None]
+    title: Mapped[Name]
+    slug: Mapped[Slug] = slug_column()
+    description: Mapped[FreeText | None]
+    short_description: Mapped[str | None] = limited(500)
     start_date: Mapped[datetime]
     end_date: Mapped[datetime]
     venue_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("venues.id", ondelete="RESTRICT"))
@@ -87,18 +97,18 @@ class Event(UUIDPrimaryKey, Timestamps, Base):
     capacity: Mapped[int | None]
     current_attendance: Mapped[int] = mapped_column(server_default=ZERO)
     type: Mapped[str]
-    category: Mapped[str | None]
-    tags: Mapped[list[str] | None]
+    category: Mapped[Short | None]
+    tags: Mapped[Words | None]
     featured: Mapped[bool] = mapped_column(server_default=FALSE)
-    featured_image_url: Mapped[str | None]
-    gallery_images: Mapped[list[Any]] = mapped_column(server_default=EMPTY_ARRAY)
-    ticket_url: Mapped[str | None]
-    external_url: Mapped[str | None]
-    seo_title: Mapped[str | None]
-    seo_description: Mapped[str | None]
-    seo_keywords: Mapped[list[str] | None]
+    featured_image_url: Mapped[Url | None]
+    gallery_images: Mapped[JsonList] = mapped_column(server_default=EMPTY_ARRAY)
+    ticket_url: Mapped[Url | None]
+    external_url: Mapped[Url | None]
+    seo_title: Mapped[Name | None]
+    seo_description: Mapped[str | None] = limited(1000)
+    seo_keywords: Mapped[Words | None]
     published_at: Mapped[datetime | None]
-    meta_data: Mapped[dict[str, Any]] = mapped_column(server_default=EMPTY_OBJECT)
+    meta_data: Mapped[Json] = mapped_column(server_default=EMPTY_OBJECT)
     # Tax is per event (a fraction); ticket_types.tax_rate overrides it when set.
     tax_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4), server_default=ZERO)
 
@@ -122,18 +132,18 @@ class EventSchedule(UUIDPrimaryKey, Timestamps, Base):
     )
 
     event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
-    title: Mapped[str]
-    description: Mapped[str | None]
+    title: Mapped[Name]
+    description: Mapped[FreeText | None]
     speaker_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
     start_time: Mapped[datetime]
     end_time: Mapped[datetime]
-    location: Mapped[str | None]
-    type: Mapped[str | None]
+    location: Mapped[Name | None]
+    type: Mapped[Short | None]
     order_index: Mapped[int] = mapped_column(server_default=ZERO)
     is_break: Mapped[bool] = mapped_column(server_default=FALSE)
-    meta_data: Mapped[dict[str, Any]] = mapped_column(server_default=EMPTY_OBJECT)
+    meta_data: Mapped[Json] = mapped_column(server_default=EMPTY_OBJECT)
 
     event: Mapped[Event] = relationship(back_populates="schedules")
 
@@ -152,14 +162,14 @@ class EventCategory(UUIDPrimaryKey, Timestamps, Base):
         {"info": {"slug_source": "name"}},
     )
 
-    name: Mapped[str] = mapped_column(unique=True)
-    slug: Mapped[str] = slug_column()
-    description: Mapped[str | None]
+    name: Mapped[Name] = mapped_column(unique=True)
+    slug: Mapped[Slug] = slug_column()
+    description: Mapped[FreeText | None]
     parent_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("event_categories.id", ondelete="SET NULL")
     )
-    icon: Mapped[str | None]
-    color: Mapped[str | None]
+    icon: Mapped[Short | None]
+    color: Mapped[str | None] = limited(32)
     order_index: Mapped[int] = mapped_column(server_default=ZERO)
 
 
@@ -177,3 +187,22 @@ class EventCategoryMapping(UUIDPrimaryKey, CreatedAt, Base):
 
     event: Mapped[Event] = relationship(back_populates="category_mappings")
     category: Mapped[EventCategory] = relationship()
+
+
+class EventStaff(UUIDPrimaryKey, CreatedAt, Base):
+    """A staff person working an event: they sell at its box office and see its orders
+    (migration 0013, row-level security through app_my_event_ids())."""
+
+    __tablename__ = "event_staff"
+    __table_args__ = (
+        UniqueConstraint("event_id", "user_id"),
+        Index("idx_event_staff_user_id", "user_id"),
+        Index("idx_event_staff_assigned_by", "assigned_by"),
+    )
+
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # The organizer or admin who assigned them; the assignment outlives their account.
+    assigned_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import ForeignKey, Index, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,14 +11,23 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.models.base import (
     EMPTY_OBJECT,
     FALSE,
-    ZERO,
     Base,
     CreatedAt,
     Timestamps,
     UUIDPrimaryKey,
     check,
-    non_negative,
     one_of,
+)
+from core.models.limits import (
+    Email,
+    FreeText,
+    Json,
+    Name,
+    Phone,
+    Short,
+    Url,
+    Words,
+    limited,
 )
 
 USER_TYPES = (
@@ -46,7 +54,6 @@ class User(UUIDPrimaryKey, Timestamps, Base):
         ),
         one_of("user_type", USER_TYPES),
         one_of("status", USER_STATUSES),
-        non_negative("login_attempts"),
         Index("idx_users_user_type", "user_type"),
         Index("idx_users_status", "status"),
         Index("idx_users_created_at", "created_at"),
@@ -66,25 +73,21 @@ class User(UUIDPrimaryKey, Timestamps, Base):
         ),
     )
 
-    email: Mapped[str] = mapped_column(unique=True)
-    # Nullable: people who sign in through OpenID Connect have no password.
-    password_hash: Mapped[str | None]
-    full_name: Mapped[str]
-    phone_number: Mapped[str | None]
+    email: Mapped[Email] = mapped_column(unique=True)
+    # The password hash and reset token live in user_credentials (migration 0012), out of
+    # the app role's reach; the lockout columns went with the lockout (docs/SCHEMA.md).
+    full_name: Mapped[Name]
+    phone_number: Mapped[Phone | None]
     user_type: Mapped[str]
     status: Mapped[str] = mapped_column(server_default=text("'pending'"))
     last_login: Mapped[datetime | None]
-    profile_image_url: Mapped[str | None]
+    profile_image_url: Mapped[Url | None]
     email_verified: Mapped[bool] = mapped_column(server_default=FALSE)
     phone_verified: Mapped[bool] = mapped_column(server_default=FALSE)
     two_factor_enabled: Mapped[bool] = mapped_column(server_default=FALSE)
-    login_attempts: Mapped[int] = mapped_column(server_default=ZERO)
-    # Added by migration 0003: the lockout's end (set at the fifth failure in a row) and the
-    # forced change at the next sign-in (the generated first-admin password).
-    locked_until: Mapped[datetime | None]
+    # Added by migration 0003: the forced change at the next sign-in (the generated
+    # first-admin password).
     must_change_password: Mapped[bool] = mapped_column(server_default=FALSE)
-    reset_token: Mapped[str | None]
-    reset_token_expires_at: Mapped[datetime | None]
     # Used by the seeds' retention function but never defined there.
     is_anonymized: Mapped[bool] = mapped_column(server_default=FALSE)
     # GDPR restriction (migration 0006): while set, marketing leaves the person out.
@@ -109,23 +112,23 @@ class UserProfile(UUIDPrimaryKey, Timestamps, Base):
         ForeignKey("users.id", ondelete="CASCADE"), unique=True
     )
     # first_name .. date_of_birth: used by the seeds' export and retention functions, never defined.
-    first_name: Mapped[str | None]
-    last_name: Mapped[str | None]
-    address: Mapped[dict[str, Any] | None]
+    first_name: Mapped[Name | None]
+    last_name: Mapped[Name | None]
+    address: Mapped[Json | None]
     date_of_birth: Mapped[date | None]
-    bio: Mapped[str | None]
-    social_links: Mapped[dict[str, Any]] = mapped_column(server_default=EMPTY_OBJECT)
-    company: Mapped[str | None]
-    position: Mapped[str | None]
-    location: Mapped[str | None]
-    website: Mapped[str | None]
-    interests: Mapped[list[str] | None]
-    preferences: Mapped[dict[str, Any]] = mapped_column(server_default=EMPTY_OBJECT)
-    notification_settings: Mapped[dict[str, Any]] = mapped_column(
+    bio: Mapped[FreeText | None]
+    social_links: Mapped[Json] = mapped_column(server_default=EMPTY_OBJECT)
+    company: Mapped[Name | None]
+    position: Mapped[Name | None]
+    location: Mapped[Name | None]
+    website: Mapped[Url | None]
+    interests: Mapped[Words | None]
+    preferences: Mapped[Json] = mapped_column(server_default=EMPTY_OBJECT)
+    notification_settings: Mapped[Json] = mapped_column(
         server_default=text("""'{"email": true, "sms": false, "push": true}'::jsonb""")
     )
     # Ciphertext produced in Python; the key lives outside the database (see encryption_keys).
-    encrypted_payment_info: Mapped[str | None]
+    encrypted_payment_info: Mapped[str | None] = limited(4096)
     payment_info_key_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("encryption_keys.id", ondelete="SET NULL")
     )
@@ -136,18 +139,18 @@ class UserProfile(UUIDPrimaryKey, Timestamps, Base):
 class Role(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "roles"
 
-    name: Mapped[str] = mapped_column(unique=True)
-    description: Mapped[str | None]
+    name: Mapped[Short] = mapped_column(unique=True)
+    description: Mapped[FreeText | None]
 
 
 class Permission(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "permissions"
     __table_args__ = (UniqueConstraint("resource", "action"),)
 
-    name: Mapped[str] = mapped_column(unique=True)
-    description: Mapped[str | None]
-    resource: Mapped[str]
-    action: Mapped[str]
+    name: Mapped[Short] = mapped_column(unique=True)
+    description: Mapped[FreeText | None]
+    resource: Mapped[Short]
+    action: Mapped[Short]
 
 
 class RolePermission(UUIDPrimaryKey, CreatedAt, Base):

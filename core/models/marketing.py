@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import ForeignKey, Index, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -27,6 +26,22 @@ from core.models.base import (
     check,
     non_negative,
     one_of,
+)
+from core.models.limits import (
+    URL,
+    Body,
+    Code,
+    Email,
+    FreeText,
+    IpAddress,
+    Json,
+    JsonList,
+    Name,
+    Short,
+    Token,
+    Url,
+    UserAgent,
+    limited,
 )
 
 CAMPAIGN_STATUSES = ("draft", "scheduled", "active", "paused", "completed", "cancelled")
@@ -59,15 +74,15 @@ class MarketingCampaign(UUIDPrimaryKey, Timestamps, Base):
         ),
     )
 
-    name: Mapped[str]
-    description: Mapped[str | None]
+    name: Mapped[Name]
+    description: Mapped[FreeText | None]
     start_date: Mapped[date]
     end_date: Mapped[date]
     status: Mapped[str]
     budget: Mapped[Decimal | None]
-    target_audience: Mapped[dict[str, Any] | None]
-    goals: Mapped[dict[str, Any] | None]
-    channels: Mapped[list[Any]] = mapped_column(server_default=EMPTY_ARRAY)
+    target_audience: Mapped[Json | None]
+    goals: Mapped[Json | None]
+    channels: Mapped[JsonList] = mapped_column(server_default=EMPTY_ARRAY)
     event_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
     created_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
@@ -107,13 +122,13 @@ class CampaignAsset(UUIDPrimaryKey, Timestamps, Base):
     campaign_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("marketing_campaigns.id", ondelete="CASCADE")
     )
-    name: Mapped[str]
+    name: Mapped[Name]
     asset_type: Mapped[str]
-    file_url: Mapped[str]
-    thumbnail_url: Mapped[str | None]
+    file_url: Mapped[Url]
+    thumbnail_url: Mapped[Url | None]
     size_bytes: Mapped[int | None]
-    dimensions: Mapped[str | None]
-    duration: Mapped[str | None]
+    dimensions: Mapped[Short | None]
+    duration: Mapped[Short | None]
     created_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
@@ -132,16 +147,16 @@ class EmailCampaign(UUIDPrimaryKey, Timestamps, Base):
     campaign_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("marketing_campaigns.id", ondelete="CASCADE")
     )
-    subject: Mapped[str]
-    preview_text: Mapped[str | None]
-    sender_name: Mapped[str]
-    sender_email: Mapped[str]
-    template_id: Mapped[str | None]
-    content: Mapped[str | None]
+    subject: Mapped[str] = limited(255)
+    preview_text: Mapped[str | None] = limited(500)
+    sender_name: Mapped[Name]
+    sender_email: Mapped[Email]
+    template_id: Mapped[Short | None]
+    content: Mapped[Body | None]
     scheduled_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
-    recipient_segment: Mapped[dict[str, Any] | None]
-    tracking_settings: Mapped[dict[str, Any] | None]
+    recipient_segment: Mapped[Json | None]
+    tracking_settings: Mapped[Json | None]
 
     campaign: Mapped[MarketingCampaign] = relationship(back_populates="email_campaigns")
 
@@ -162,13 +177,13 @@ class SocialMediaPost(UUIDPrimaryKey, Timestamps, Base):
         ForeignKey("marketing_campaigns.id", ondelete="CASCADE")
     )
     platform: Mapped[str]
-    content: Mapped[str | None]
-    media_urls: Mapped[list[str] | None]
+    content: Mapped[FreeText | None]
+    media_urls: Mapped[list[str] | None] = limited(URL, items=20)
     scheduled_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
-    post_url: Mapped[str | None]
+    post_url: Mapped[Url | None]
     # The platform's own id for the published post, not a key of this database.
-    post_id: Mapped[str | None]
+    post_id: Mapped[str | None] = limited(200)
     status: Mapped[str]
     created_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
@@ -211,8 +226,8 @@ class PromotionalCode(UUIDPrimaryKey, Timestamps, Base):
     campaign_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("marketing_campaigns.id", ondelete="SET NULL")
     )
-    code: Mapped[str] = mapped_column(unique=True)
-    description: Mapped[str | None]
+    code: Mapped[Code] = mapped_column(unique=True)
+    description: Mapped[str | None] = limited(500)
     discount_type: Mapped[str]
     discount_value: Mapped[Decimal]
     min_purchase_amount: Mapped[Decimal | None]
@@ -273,10 +288,10 @@ class MarketingSegment(UUIDPrimaryKey, Timestamps, Base):
         Index("idx_marketing_segments_created_by", "created_by"),
     )
 
-    name: Mapped[str]
-    description: Mapped[str | None]
+    name: Mapped[Name]
+    description: Mapped[FreeText | None]
     segment_type: Mapped[str]
-    filter_criteria: Mapped[dict[str, Any] | None]
+    filter_criteria: Mapped[Json | None]
     estimated_size: Mapped[int | None]
     last_calculated_at: Mapped[datetime | None]
     created_by: Mapped[uuid.UUID | None] = mapped_column(
@@ -323,13 +338,13 @@ class CampaignAnalytics(UUIDPrimaryKey, Timestamps, Base):
         ForeignKey("marketing_campaigns.id", ondelete="CASCADE")
     )
     date: Mapped[date] = mapped_column(primary_key=True)
-    channel: Mapped[str]
+    channel: Mapped[Short]
     impressions: Mapped[int] = mapped_column(server_default=ZERO)
     clicks: Mapped[int] = mapped_column(server_default=ZERO)
     conversions: Mapped[int] = mapped_column(server_default=ZERO)
     revenue: Mapped[Decimal] = mapped_column(server_default=ZERO)
     cost: Mapped[Decimal] = mapped_column(server_default=ZERO)
-    metrics: Mapped[dict[str, Any] | None]
+    metrics: Mapped[Json | None]
 
 
 class EmailAnalytics(UUIDPrimaryKey, Timestamps, Base):
@@ -356,7 +371,7 @@ class EmailAnalytics(UUIDPrimaryKey, Timestamps, Base):
     bounces: Mapped[int] = mapped_column(server_default=ZERO)
     unsubscribes: Mapped[int] = mapped_column(server_default=ZERO)
     complaints: Mapped[int] = mapped_column(server_default=ZERO)
-    metrics: Mapped[dict[str, Any] | None]
+    metrics: Mapped[Json | None]
 
 
 class SocialMediaAnalytics(UUIDPrimaryKey, Timestamps, Base):
@@ -387,7 +402,7 @@ class SocialMediaAnalytics(UUIDPrimaryKey, Timestamps, Base):
     shares: Mapped[int] = mapped_column(server_default=ZERO)
     saves: Mapped[int] = mapped_column(server_default=ZERO)
     clicks: Mapped[int] = mapped_column(server_default=ZERO)
-    metrics: Mapped[dict[str, Any] | None]
+    metrics: Mapped[Json | None]
 
 
 class PromotionalCodeUsage(UUIDPrimaryKey, Base):
@@ -428,10 +443,10 @@ class UserEngagement(UUIDPrimaryKey, CreatedAt, Base):
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     event_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
-    engagement_type: Mapped[str]
-    engagement_source: Mapped[str]
-    engagement_data: Mapped[dict[str, Any] | None]
+    engagement_type: Mapped[Short]
+    engagement_source: Mapped[Short]
+    engagement_data: Mapped[Json | None]
     occurred_at: Mapped[datetime] = mapped_column(primary_key=True, server_default=func.now())
-    ip_address: Mapped[str | None]
-    user_agent: Mapped[str | None]
-    session_id: Mapped[str | None]
+    ip_address: Mapped[IpAddress | None]
+    user_agent: Mapped[UserAgent | None]
+    session_id: Mapped[Token | None]

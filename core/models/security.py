@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     PrimaryKeyConstraint,
+    String,
     UniqueConstraint,
     func,
     text,
@@ -35,7 +36,19 @@ from core.models.base import (
     check,
     one_of,
 )
+from core.models.limits import (
+    Email,
+    FreeText,
+    IpAddress,
+    Json,
+    LargeJson,
+    Name,
+    Short,
+    UserAgent,
+    limited,
+)
 
+AUDIT_ACTION_RECORDERS = ("app", "database")
 DATA_SUBJECT_REQUEST_TYPES = ("access", "portability", "erasure", "rectification", "restriction")
 DATA_SUBJECT_REQUEST_STATUSES = ("pending", "processing", "completed", "rejected")
 
@@ -94,14 +107,14 @@ class AuditLog(CreatedAt, Base):
     # not block (or be scanned by) a user delete.
     user_id: Mapped[uuid.UUID | None]
     # Dotted action code, e.g. 'orders.update'.
-    action: Mapped[str]
-    table_name: Mapped[str]
+    action: Mapped[str] = limited(200)
+    table_name: Mapped[str] = limited(63)
     # Text, not uuid: some audited tables have composite keys (joined with ':').
-    record_id: Mapped[str | None]
+    record_id: Mapped[str | None] = limited(200)
     old_data: Mapped[dict[str, Any] | None]
     new_data: Mapped[dict[str, Any] | None]
-    ip_address: Mapped[str | None]
-    user_agent: Mapped[str | None]
+    ip_address: Mapped[IpAddress | None]
+    user_agent: Mapped[UserAgent | None]
     # GDPR erasure overwrites personal data in the payloads and sets this; rows are never deleted.
     is_redacted: Mapped[bool] = mapped_column(server_default=FALSE)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now(), sort_order=100)
@@ -111,12 +124,16 @@ class AuditLog(CreatedAt, Base):
         BigInteger, server_default=text("nextval('audit_logs_seq_seq'::regclass)")
     )
     tx_id: Mapped[int] = mapped_column(Xid8, server_default=text("pg_current_xact_id()"))
-    # Set by audit_seal(): the position in the chain, sha256 of the payloads, the chained
-    # hash and when. NULL until sealed.
+    # Set by audit_seal(): the position in the chain, sha256 of the salted payloads, the
+    # chained hash and when. NULL until sealed.
     chain_pos: Mapped[int | None] = mapped_column(BigInteger)
     payload_digest: Mapped[bytes | None]
     row_hash: Mapped[bytes | None]
     sealed_at: Mapped[datetime | None]
+    # 16 random bytes the payload digest is salted with (migration 0011): set by the sealer,
+    # replaced by every redaction, so a digest kept after an erasure cannot confirm a guess
+    # of the erased value. NULL on rows sealed under content format 1 and until sealed.
+    payload_salt: Mapped[bytes | None]
 
 
 class AuditChainHead(Base):
@@ -129,6 +146,24 @@ class AuditChainHead(Base):
     last_pos: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     last_hash: Mapped[bytes] = mapped_column(server_default=text("'\\x'::bytea"))
     sealed_at: Mapped[datetime | None]
+    # The first position sealed under content format 2 (migration 0011), which covers the
+    # redaction flag; earlier positions keep format 1. docs/AUDIT.md.
+    v2_from_pos: Mapped[int] = mapped_column(BigInteger, server_default=text("1"))
+
+
+class AuditAction(Base):
+    """An action an audit row may carry besides a trigger's `<table>.<operation>`: the
+    application records those marked `app` through audit_record(), database functions
+    (sign-in, reset, redaction) those marked `database`; nothing else writes the log."""
+
+    __tablename__ = "audit_actions"
+    __table_args__ = (one_of("recorded_by", AUDIT_ACTION_RECORDERS),)
+
+    action: Mapped[str] = mapped_column(String(100), primary_key=True)
+    recorded_by: Mapped[str] = mapped_column(String(8))
+    # A job (no person acting) may record it too.
+    without_person: Mapped[bool] = mapped_column(server_default=FALSE)
+    description: Mapped[str] = mapped_column(String(200))
 
 
 class DataSubjectRequest(UUIDPrimaryKey, Timestamps, Base):
@@ -152,21 +187,21 @@ class DataSubjectRequest(UUIDPrimaryKey, Timestamps, Base):
 
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # Requests may come from people without an account, so the email is what identifies them.
-    subject_email: Mapped[str]
+    subject_email: Mapped[Email]
     request_type: Mapped[str]
     status: Mapped[str]
-    request_details: Mapped[dict[str, Any] | None]
+    request_details: Mapped[Json | None]
     submitted_at: Mapped[datetime] = mapped_column(server_default=func.now())
     # One month from receipt; set by the service.
     due_at: Mapped[datetime]
     identity_verified_at: Mapped[datetime | None]
-    identity_verification_method: Mapped[str | None]
+    identity_verification_method: Mapped[Short | None]
     assigned_to: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
     completed_at: Mapped[datetime | None]
-    rejection_reason: Mapped[str | None]
-    notes: Mapped[str | None]
+    rejection_reason: Mapped[FreeText | None]
+    notes: Mapped[FreeText | None]
     handled_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
@@ -175,11 +210,68 @@ class DataSubjectRequest(UUIDPrimaryKey, Timestamps, Base):
     export_job_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("background_jobs.id", ondelete="SET NULL")
     )
-    export_file: Mapped[str | None]
+    export_file: Mapped[str | None] = limited(255)
     exported_at: Mapped[datetime | None]
-    export_fingerprint: Mapped[str | None]
+    export_fingerprint: Mapped[str | None] = limited(128)
     # What was done: counts per table, field names changed; never personal data.
-    outcome: Mapped[dict[str, Any] | None]
+    outcome: Mapped[LargeJson | None]
+
+
+MATCH_DECISIONS = ("erase", "keep")
+
+
+class DataSubjectRequestMatch(UUIDPrimaryKey, Base):
+    """A cell of someone else's record in which an erasure's scan found the person's
+    e-mail, name or phone (migration 0014), and what a person decided: erase it (it was
+    theirs after all) or keep it, with the reason. Only references and the kinds of term
+    are stored, never the value."""
+
+    __tablename__ = "data_subject_request_matches"
+    __table_args__ = (
+        UniqueConstraint(
+            "request_id",
+            "table_name",
+            "record_key",
+            "column_name",
+            name="uq_data_subject_request_matches_cell",
+        ),
+        one_of("decision", MATCH_DECISIONS),
+        check(
+            "decision IS DISTINCT FROM 'keep' OR btrim(coalesce(reason, '')) <> ''",
+            "keep_needs_reason",
+            field="reason",
+            message="keeping a match needs the reason (whose record it is)",
+        ),
+        check(
+            "(decision IS NULL) = (decided_at IS NULL)",
+            "decided_at",
+            field="decided_at",
+            message="a decision needs its time, and only a decision has one",
+        ),
+        check(
+            "matched ~ '^(email|name|phone)(,(email|name|phone))*$'",
+            "matched_valid",
+            field="matched",
+            message="matched lists the kinds email, name and phone",
+        ),
+        Index("idx_data_subject_request_matches_decided_by", "decided_by"),
+    )
+
+    request_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("data_subject_requests.id", ondelete="CASCADE")
+    )
+    table_name: Mapped[str] = mapped_column(String(63))
+    # The row's key as gdpr_scan_rows gives it (its id, or a JSON object of its key).
+    record_key: Mapped[str] = mapped_column(String(500))
+    column_name: Mapped[str] = mapped_column(String(63))
+    matched: Mapped[str] = mapped_column(String(20))
+    found_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    decision: Mapped[str | None] = mapped_column(String(5))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[datetime | None]
 
 
 class EncryptionKey(UUIDPrimaryKey, CreatedAt, Base):
@@ -202,10 +294,10 @@ class EncryptionKey(UUIDPrimaryKey, CreatedAt, Base):
         ),
     )
 
-    key_name: Mapped[str]
+    key_name: Mapped[Name]
     key_version: Mapped[int]
-    algorithm: Mapped[str] = mapped_column(server_default=text("'fernet'"))
+    algorithm: Mapped[Short] = mapped_column(server_default=text("'fernet'"))
     # Where the key lives (an environment variable or secret name), never the key.
-    key_reference: Mapped[str]
+    key_reference: Mapped[str] = limited(255)
     is_active: Mapped[bool] = mapped_column(server_default=TRUE)
     rotated_at: Mapped[datetime | None]

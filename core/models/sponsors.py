@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import ForeignKey, Index, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -22,6 +21,17 @@ from core.models.base import (
     non_negative,
     one_of,
     slug_column,
+)
+from core.models.limits import (
+    Email,
+    FreeText,
+    Json,
+    Name,
+    Phone,
+    Short,
+    Slug,
+    Url,
+    limited,
 )
 
 SPONSOR_STATUSES = ("active", "pending", "inactive", "archived")
@@ -48,23 +58,23 @@ class Sponsor(UUIDPrimaryKey, Timestamps, Base):
         {"info": {"slug_source": "name"}},
     )
 
-    name: Mapped[str]
-    slug: Mapped[str] = slug_column()
-    logo_url: Mapped[str | None]
-    website_url: Mapped[str | None]
-    description: Mapped[str | None]
-    contact_email: Mapped[str | None]
-    contact_phone: Mapped[str | None]
-    contact_name: Mapped[str | None]
+    name: Mapped[Name]
+    slug: Mapped[Slug] = slug_column()
+    logo_url: Mapped[Url | None]
+    website_url: Mapped[Url | None]
+    description: Mapped[FreeText | None]
+    contact_email: Mapped[Email | None]
+    contact_phone: Mapped[Phone | None]
+    contact_name: Mapped[Name | None]
     # The sponsor's own account: row-level security matches on it (the seeds matched
     # users.email = contact_email, which breaks when either address changes).
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     status: Mapped[str]
-    industry: Mapped[str | None]
-    company_size: Mapped[str | None]
+    industry: Mapped[Short | None]
+    company_size: Mapped[Short | None]
     founded_year: Mapped[int | None]
-    headquarters: Mapped[str | None]
-    social_media: Mapped[dict[str, Any] | None]
+    headquarters: Mapped[Name | None]
+    social_media: Mapped[Json | None]
 
     sponsorships: Mapped[list[Sponsorship]] = relationship(back_populates="sponsor")
 
@@ -74,12 +84,12 @@ class SponsorshipTier(UUIDPrimaryKey, Timestamps, Base):
     # Sponsors see a tier by its name only; two tiers with one name would be indistinguishable.
     __table_args__ = (UniqueConstraint("name"),)
 
-    name: Mapped[str]
-    description: Mapped[str | None]
-    price_range: Mapped[str | None]
+    name: Mapped[Name]
+    description: Mapped[FreeText | None]
+    price_range: Mapped[Short | None]
     is_custom: Mapped[bool] = mapped_column(server_default=FALSE)
     display_order: Mapped[int]
-    benefits: Mapped[dict[str, Any] | None]
+    benefits: Mapped[Json | None]
 
     sponsorships: Mapped[list[Sponsorship]] = relationship(back_populates="tier")
     tier_benefits: Mapped[list[TierBenefit]] = relationship(back_populates="tier")
@@ -106,14 +116,14 @@ class Sponsorship(UUIDPrimaryKey, Timestamps, Base):
     sponsor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sponsors.id", ondelete="CASCADE"))
     event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     tier_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sponsorship_tiers.id"))
-    custom_tier_name: Mapped[str | None]
+    custom_tier_name: Mapped[Name | None]
     start_date: Mapped[date]
     end_date: Mapped[date]
     amount: Mapped[Decimal | None]
     payment_status: Mapped[str] = mapped_column(server_default=text("'pending'"))
-    contract_url: Mapped[str | None]
-    notes: Mapped[str | None]
-    benefits: Mapped[dict[str, Any] | None]
+    contract_url: Mapped[Url | None]
+    notes: Mapped[FreeText | None]
+    benefits: Mapped[Json | None]
     is_featured: Mapped[bool] = mapped_column(server_default=FALSE)
     display_order: Mapped[int | None]
 
@@ -125,10 +135,10 @@ class Sponsorship(UUIDPrimaryKey, Timestamps, Base):
 class SponsorBenefit(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "sponsor_benefits"
 
-    name: Mapped[str]
-    description: Mapped[str | None]
-    category: Mapped[str]
-    icon_url: Mapped[str | None]
+    name: Mapped[Name]
+    description: Mapped[FreeText | None]
+    category: Mapped[Short]
+    icon_url: Mapped[Url | None]
     is_digital: Mapped[bool] = mapped_column(server_default=FALSE)
     is_physical: Mapped[bool] = mapped_column(server_default=FALSE)
 
@@ -154,7 +164,7 @@ class TierBenefit(CreatedAt, Base):
         ForeignKey("sponsor_benefits.id", ondelete="CASCADE"), primary_key=True
     )
     quantity: Mapped[int] = mapped_column(server_default=text("1"))
-    details: Mapped[str | None]
+    details: Mapped[FreeText | None]
 
     tier: Mapped[SponsorshipTier] = relationship(back_populates="tier_benefits")
     benefit: Mapped[SponsorBenefit] = relationship(back_populates="tier_benefits")
@@ -179,18 +189,18 @@ class SponsorshipAsset(UUIDPrimaryKey, Timestamps, Base):
     sponsorship_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("sponsorships.id", ondelete="CASCADE")
     )
-    name: Mapped[str]
-    file_url: Mapped[str]
-    file_type: Mapped[str]
+    name: Mapped[Name]
+    file_url: Mapped[Url]
+    file_type: Mapped[str] = limited(255)
     size_bytes: Mapped[int | None]
-    dimensions: Mapped[str | None]
+    dimensions: Mapped[Short | None]
     status: Mapped[str] = mapped_column(server_default=text("'pending'"))
-    notes: Mapped[str | None]
+    notes: Mapped[FreeText | None]
     uploaded_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
     # Approval workflow: a reviewer approves or rejects with a note.
-    review_note: Mapped[str | None]
+    review_note: Mapped[FreeText | None]
     reviewed_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
@@ -223,8 +233,8 @@ class SponsorAnalytics(UUIDPrimaryKey, Timestamps, Base):
     clicks: Mapped[int] = mapped_column(server_default=ZERO)
     leads_generated: Mapped[int] = mapped_column(server_default=ZERO)
     conversions: Mapped[int] = mapped_column(server_default=ZERO)
-    engagement_metrics: Mapped[dict[str, Any] | None]
-    roi_metrics: Mapped[dict[str, Any] | None]
+    engagement_metrics: Mapped[Json | None]
+    roi_metrics: Mapped[Json | None]
     # ROI needs money out and in; the seeds only had the free-form roi_metrics.
     cost: Mapped[Decimal] = mapped_column(server_default=ZERO)
     revenue: Mapped[Decimal] = mapped_column(server_default=ZERO)

@@ -24,6 +24,14 @@ from core.models.base import (
     non_negative,
     one_of,
 )
+from core.models.limits import (
+    JSON_SMALL,
+    FreeText,
+    Json,
+    LargeJson,
+    Short,
+    limited,
+)
 
 DOMAIN_EVENT_STATUSES = ("pending", "processing", "processed", "failed")
 BACKGROUND_JOB_STATUSES = ("pending", "running", "completed", "failed", "cancelled")
@@ -60,22 +68,22 @@ class DomainEvent(UUIDPrimaryKey, Base):
         ),
     )
 
-    aggregate_id: Mapped[str]
-    aggregate_type: Mapped[str]
-    event_type: Mapped[str]
+    aggregate_id: Mapped[str] = limited(200)
+    aggregate_type: Mapped[Short]
+    event_type: Mapped[str] = limited(200)
     event_version: Mapped[int] = mapped_column(server_default=text("1"))
-    event_data: Mapped[dict[str, Any]]
+    event_data: Mapped[LargeJson]
     # `metadata` is reserved on declarative classes; the column keeps its name.
-    event_metadata: Mapped[dict[str, Any] | None] = mapped_column("metadata")
+    event_metadata: Mapped[Json | None] = mapped_column("metadata")
     occurred_at: Mapped[datetime] = mapped_column(server_default=func.now())
     processed_at: Mapped[datetime | None]
     processing_status: Mapped[str] = mapped_column(server_default=text("'pending'"))
     retry_count: Mapped[int] = mapped_column(server_default=ZERO)
-    error: Mapped[str | None]
-    idempotency_key: Mapped[str] = mapped_column(unique=True)
-    source_system: Mapped[str]
-    correlation_id: Mapped[str | None]
-    causation_id: Mapped[str | None]
+    error: Mapped[FreeText | None]
+    idempotency_key: Mapped[str] = limited(200, unique=True)
+    source_system: Mapped[Short]
+    correlation_id: Mapped[str | None] = limited(200)
+    causation_id: Mapped[str | None] = limited(200)
 
 
 class BackgroundJob(UUIDPrimaryKey, Timestamps, Base):
@@ -108,8 +116,8 @@ class BackgroundJob(UUIDPrimaryKey, Timestamps, Base):
         Index("idx_background_jobs_created_by", "created_by"),
     )
 
-    job_type: Mapped[str]
-    payload: Mapped[dict[str, Any]] = mapped_column(server_default=EMPTY_OBJECT)
+    job_type: Mapped[Short]
+    payload: Mapped[LargeJson] = mapped_column(server_default=EMPTY_OBJECT)
     status: Mapped[str] = mapped_column(server_default=text("'pending'"))
     # Lower runs first.
     priority: Mapped[int] = mapped_column(server_default=text("100"))
@@ -119,13 +127,13 @@ class BackgroundJob(UUIDPrimaryKey, Timestamps, Base):
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
-    error: Mapped[str | None]
-    result: Mapped[dict[str, Any] | None]
+    error: Mapped[FreeText | None]
+    result: Mapped[LargeJson | None]
     progress: Mapped[Decimal] = mapped_column(Numeric(5, 2), server_default=ZERO)
-    progress_message: Mapped[str | None]
-    locked_by: Mapped[str | None]
+    progress_message: Mapped[str | None] = limited(1000)
+    locked_by: Mapped[str | None] = limited(200)
     locked_at: Mapped[datetime | None]
-    dedupe_key: Mapped[str | None]
+    dedupe_key: Mapped[str | None] = limited(200)
     created_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
@@ -150,13 +158,13 @@ class SystemConfiguration(UUIDPrimaryKey, Timestamps, Base):
         Index("idx_system_configurations_updated_by", "updated_by"),
     )
 
-    category: Mapped[str]
-    key: Mapped[str]
+    category: Mapped[Short]
+    key: Mapped[Short]
     # Any JSON value: a number, string, boolean or object. Python None is SQL NULL (refused),
     # not a JSON null.
-    value: Mapped[Any] = mapped_column(JSONB(none_as_null=True))
+    value: Mapped[Any] = limited(JSON_SMALL, JSONB(none_as_null=True))
     value_type: Mapped[str]
-    description: Mapped[str | None]
+    description: Mapped[FreeText | None]
     is_hot_reloadable: Mapped[bool] = mapped_column(server_default=TRUE)
     updated_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")

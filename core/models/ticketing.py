@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Numeric, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -25,9 +24,26 @@ from core.models.base import (
     non_negative,
     one_of,
 )
+from core.models.limits import (
+    EMAIL,
+    NAME,
+    PHONE,
+    TOKEN,
+    Code,
+    FreeText,
+    IpAddress,
+    Json,
+    JsonList,
+    Name,
+    Short,
+    UserAgent,
+    limited,
+)
 
 TICKET_TIERS = ("general", "premium", "vip", "exclusive")
 ORDER_STATUSES = ("pending", "processing", "completed", "cancelled", "refunded", "failed")
+# Orders whose tickets count as sold (and may be cancelled).
+LIVE_ORDER_STATUSES = ("pending", "completed")
 DISCOUNT_TYPES = ("percentage", "fixed_amount")
 
 
@@ -74,10 +90,10 @@ class TicketType(UUIDPrimaryKey, Timestamps, Base):
     )
 
     event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
-    name: Mapped[str]
-    description: Mapped[str | None]
+    name: Mapped[Name]
+    description: Mapped[FreeText | None]
     base_price: Mapped[Decimal]
-    features: Mapped[list[Any]] = mapped_column(server_default=EMPTY_ARRAY)
+    features: Mapped[JsonList] = mapped_column(server_default=EMPTY_ARRAY)
     max_quantity_per_order: Mapped[int | None]
     total_capacity: Mapped[int]
     remaining_capacity: Mapped[int]
@@ -91,7 +107,7 @@ class TicketType(UUIDPrimaryKey, Timestamps, Base):
     )
     # Overrides events.tax_rate when set.
     tax_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))
-    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", server_default=EMPTY_OBJECT)
+    metadata_: Mapped[Json] = mapped_column("metadata", server_default=EMPTY_OBJECT)
     # Optimistic lock: the ORM updates WHERE version = <read version> and the trigger
     # (ticket_types_bump_version) increments it, refusing raw SQL that sets a stale one.
     version: Mapped[int] = mapped_column(server_default=text("1"))
@@ -148,10 +164,16 @@ class Order(UUIDPrimaryKey, Timestamps, Base):
             postgresql_ops={"billing_name": "gin_trgm_ops"},
         ),
         Index("idx_orders_payment_details_key_id", "payment_details_key_id"),
+        check(
+            "octet_length(idempotency_fingerprint) = 32",
+            "idempotency_fingerprint_sha256",
+            field="idempotency_fingerprint",
+            message="idempotency fingerprint must be a SHA-256 digest (32 bytes)",
+        ),
     )
 
     # Used by the seeds' export function but never defined there.
-    order_number: Mapped[str] = mapped_column(unique=True)
+    order_number: Mapped[str] = limited(32, unique=True)
     # Nullable: box-office buyers have no account, and retention detaches old orders.
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     # An order is for one event; attendee lists and row-level security filter on it.
@@ -162,20 +184,26 @@ class Order(UUIDPrimaryKey, Timestamps, Base):
     tax_amount: Mapped[Decimal] = mapped_column(server_default=ZERO)
     discount_amount: Mapped[Decimal] = mapped_column(server_default=ZERO)
     currency: Mapped[str] = mapped_column(server_default=text("'USD'"))
-    payment_intent_id: Mapped[str | None]
-    payment_method: Mapped[str | None]
-    idempotency_key: Mapped[str | None] = mapped_column(unique=True)
+    payment_intent_id: Mapped[str | None] = limited(255)
+    payment_method: Mapped[Short | None]
+    idempotency_key: Mapped[str | None] = limited(
+        TOKEN, ascii=True, label="Idempotency key", unique=True
+    )
+    # SHA-256 of the request that placed the order under idempotency_key
+    # (checkout_fingerprint, migration 0010): the same request replays the order, a
+    # different one is refused. NULL for orders placed before it.
+    idempotency_fingerprint: Mapped[bytes | None]
     # The seeds' retention functions call these contact_email / contact_phone.
-    billing_email: Mapped[str]
-    billing_name: Mapped[str]
-    billing_phone: Mapped[str | None]
-    billing_address: Mapped[dict[str, Any] | None]
-    notes: Mapped[str | None]
-    ip_address: Mapped[str | None]
-    user_agent: Mapped[str | None]
-    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", server_default=EMPTY_OBJECT)
+    billing_email: Mapped[str] = limited(EMAIL, label="Buyer email")
+    billing_name: Mapped[str] = limited(NAME, label="Buyer name")
+    billing_phone: Mapped[str | None] = limited(PHONE, label="Buyer phone")
+    billing_address: Mapped[Json | None]
+    notes: Mapped[FreeText | None]
+    ip_address: Mapped[IpAddress | None]
+    user_agent: Mapped[UserAgent | None]
+    metadata_: Mapped[Json] = mapped_column("metadata", server_default=EMPTY_OBJECT)
     # Ciphertext produced in Python; the key lives outside the database (see encryption_keys).
-    encrypted_payment_details: Mapped[str | None]
+    encrypted_payment_details: Mapped[str | None] = limited(4096)
     payment_details_key_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("encryption_keys.id", ondelete="SET NULL")
     )
@@ -226,6 +254,42 @@ class OrderItem(UUIDPrimaryKey, Timestamps, Base):
             "promotional_code_id",
             postgresql_where=text("promotional_code_id IS NOT NULL"),
         ),
+        check(
+            "refunded_quantity >= 0 AND refunded_quantity <= quantity",
+            "refunded_quantity_range",
+            field="refunded_quantity",
+            message="refunded quantity must be between 0 and the item's quantity",
+        ),
+        check(
+            "refunded_discount >= 0 AND refunded_discount <= discount_amount",
+            "refunded_discount_range",
+            field="refunded_discount",
+            message="refunded discount must be between 0 and the item's discount",
+        ),
+        check(
+            "refunded_tax >= 0 AND refunded_tax <= tax_amount",
+            "refunded_tax_range",
+            field="refunded_tax",
+            message="refunded tax must be between 0 and the item's tax",
+        ),
+        check(
+            "refunded_amount >= 0 AND refunded_amount <= final_price + tax_amount",
+            "refunded_amount_range",
+            field="refunded_amount",
+            message="refunded amount must be between 0 and what the item cost",
+        ),
+        check(
+            "refunded_seat_ids IS NULL OR refunded_seat_ids <@ seat_ids",
+            "refunded_seats_of_item",
+            field="refunded_seat_ids",
+            message="only seats of the item can be refunded",
+        ),
+        check(
+            "(refunded_at IS NOT NULL) = (refunded_quantity = quantity)",
+            "refunded_at_when_nothing_left",
+            field="refunded_at",
+            message="an item is refunded when all of its tickets are, and only then",
+        ),
     )
 
     order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
@@ -245,12 +309,22 @@ class OrderItem(UUIDPrimaryKey, Timestamps, Base):
     promotional_code_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("promotional_codes.id", ondelete="SET NULL")
     )
-    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", server_default=EMPTY_OBJECT)
+    metadata_: Mapped[Json] = mapped_column("metadata", server_default=EMPTY_OBJECT)
     # Tax is rounded per item so refunds of single items give back exactly what was paid.
     tax_amount: Mapped[Decimal] = mapped_column(server_default=ZERO)
+    # Set when every ticket of the item is refunded (refunded_quantity = quantity).
     refunded_at: Mapped[datetime | None]
-    # The seats this item sold (per-event seat inventory is event_seats).
+    # The seats this item sold (per-event seat inventory is event_seats); refunded ones
+    # stay listed here and are also in refunded_seat_ids.
     seat_ids: Mapped[list[uuid.UUID] | None]
+    # Given back so far (migration 0010): tickets, and the money in cumulative per-unit
+    # shares of the item's discount and tax (core.checkout.pricing.refund_share), so that
+    # refunding every ticket, in any steps, gives back exactly final_price + tax_amount.
+    refunded_quantity: Mapped[int] = mapped_column(server_default=ZERO)
+    refunded_discount: Mapped[Decimal] = mapped_column(server_default=ZERO)
+    refunded_tax: Mapped[Decimal] = mapped_column(server_default=ZERO)
+    refunded_amount: Mapped[Decimal] = mapped_column(server_default=ZERO)
+    refunded_seat_ids: Mapped[list[uuid.UUID] | None]
 
     order: Mapped[Order] = relationship(back_populates="items")
     ticket_type: Mapped[TicketType] = relationship()
@@ -299,8 +373,8 @@ class DiscountCode(UUIDPrimaryKey, Timestamps, Base):
         Index("idx_discount_codes_created_by", "created_by"),
     )
 
-    code: Mapped[str] = mapped_column(unique=True)
-    description: Mapped[str | None]
+    code: Mapped[Code] = mapped_column(unique=True)
+    description: Mapped[str | None] = limited(500)
     discount_type: Mapped[str]
     discount_value: Mapped[Decimal]
     minimum_order_amount: Mapped[Decimal] = mapped_column(server_default=ZERO)
@@ -317,7 +391,7 @@ class DiscountCode(UUIDPrimaryKey, Timestamps, Base):
     created_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
-    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", server_default=EMPTY_OBJECT)
+    metadata_: Mapped[Json] = mapped_column("metadata", server_default=EMPTY_OBJECT)
 
 
 class DiscountCodeEvent(UUIDPrimaryKey, CreatedAt, Base):
@@ -385,7 +459,7 @@ class TicketInventoryLock(UUIDPrimaryKey, CreatedAt, Base):
     event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     quantity: Mapped[int]
     order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
-    session_id: Mapped[str]
+    session_id: Mapped[str] = limited(TOKEN, ascii=True, label="Session id")
     expires_at: Mapped[datetime]
     # Seats held by this row; their event_seats rows point back through hold_id.
     seat_ids: Mapped[list[uuid.UUID] | None]
@@ -407,11 +481,11 @@ class OrderPayment(UUIDPrimaryKey, CreatedAt, Base):
     )
 
     order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"))
-    provider: Mapped[str]
-    method: Mapped[str]
+    provider: Mapped[Short]
+    method: Mapped[Short]
     amount: Mapped[Decimal]
     currency: Mapped[str] = mapped_column(server_default=text("'USD'"))
-    reference: Mapped[str] = mapped_column(unique=True)
+    reference: Mapped[str] = limited(200, unique=True)
 
 
 class OrderRefund(UUIDPrimaryKey, CreatedAt, Base):
@@ -420,6 +494,14 @@ class OrderRefund(UUIDPrimaryKey, CreatedAt, Base):
     __tablename__ = "order_refunds"
     __table_args__ = (
         non_negative("amount"),
+        non_negative("discount_amount"),
+        non_negative("tax_amount"),
+        check(
+            "(quantity IS NULL) = (order_item_id IS NULL) AND (quantity IS NULL OR quantity > 0)",
+            "quantity_of_item",
+            field="quantity",
+            message="a refund of an item gives back at least one of its tickets",
+        ),
         Index("idx_order_refunds_order_id", "order_id"),
         Index("idx_order_refunds_order_item_id", "order_item_id"),
         Index("idx_order_refunds_refunded_by", "refunded_by"),
@@ -429,10 +511,17 @@ class OrderRefund(UUIDPrimaryKey, CreatedAt, Base):
     order_item_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("order_items.id", ondelete="RESTRICT")
     )
+    # What went back (tax included), and of it the item's discount and tax shares.
     amount: Mapped[Decimal]
-    reason: Mapped[str]
-    method: Mapped[str]
-    reference: Mapped[str]
+    reason: Mapped[str] = limited(1000, label="Reason")
+    method: Mapped[Short]
+    reference: Mapped[str] = limited(200)
     refunded_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
+    # Tickets of the item this refund gave back, and which of its seats (migration 0010);
+    # NULL for a refund of the order as a whole (order_item_id NULL).
+    quantity: Mapped[int | None]
+    seat_ids: Mapped[list[uuid.UUID] | None]
+    discount_amount: Mapped[Decimal] = mapped_column(server_default=ZERO)
+    tax_amount: Mapped[Decimal] = mapped_column(server_default=ZERO)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Numeric, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -23,6 +22,19 @@ from core.models.base import (
     non_negative,
     one_of,
     slug_column,
+)
+from core.models.limits import (
+    Email,
+    FreeText,
+    Json,
+    JsonList,
+    Name,
+    Phone,
+    Short,
+    Slug,
+    Url,
+    Words,
+    limited,
 )
 
 VENUE_STATUSES = ("active", "inactive", "under_maintenance")
@@ -71,27 +83,27 @@ class Venue(UUIDPrimaryKey, Timestamps, Base):
         {"info": {"slug_source": "name"}},
     )
 
-    name: Mapped[str]
-    slug: Mapped[str] = slug_column()
-    description: Mapped[str | None]
-    address: Mapped[str]
-    city: Mapped[str]
-    state: Mapped[str | None]
-    country: Mapped[str]
-    postal_code: Mapped[str | None]
+    name: Mapped[Name]
+    slug: Mapped[Slug] = slug_column()
+    description: Mapped[FreeText | None]
+    address: Mapped[str] = limited(500)
+    city: Mapped[Short]
+    state: Mapped[Short | None]
+    country: Mapped[Short]
+    postal_code: Mapped[str | None] = limited(20)
     latitude: Mapped[Decimal | None] = mapped_column(Numeric(10, 8))
     longitude: Mapped[Decimal | None] = mapped_column(Numeric(11, 8))
     capacity: Mapped[int | None]
-    floor_plan_url: Mapped[str | None]
-    images: Mapped[list[Any]] = mapped_column(server_default=EMPTY_ARRAY)
-    facilities: Mapped[dict[str, Any]] = mapped_column(server_default=EMPTY_OBJECT)
-    accessibility_features: Mapped[list[str] | None]
-    contact_name: Mapped[str | None]
-    contact_email: Mapped[str | None]
-    contact_phone: Mapped[str | None]
-    website: Mapped[str | None]
+    floor_plan_url: Mapped[Url | None]
+    images: Mapped[JsonList] = mapped_column(server_default=EMPTY_ARRAY)
+    facilities: Mapped[Json] = mapped_column(server_default=EMPTY_OBJECT)
+    accessibility_features: Mapped[Words | None]
+    contact_name: Mapped[Name | None]
+    contact_email: Mapped[Email | None]
+    contact_phone: Mapped[Phone | None]
+    website: Mapped[Url | None]
     status: Mapped[str] = mapped_column(server_default=text("'active'"))
-    meta_data: Mapped[dict[str, Any]] = mapped_column(server_default=EMPTY_OBJECT)
+    meta_data: Mapped[Json] = mapped_column(server_default=EMPTY_OBJECT)
 
     sections: Mapped[list[VenueSection]] = relationship(back_populates="venue")
 
@@ -107,12 +119,12 @@ class VenueSection(UUIDPrimaryKey, Timestamps, Base):
     )
 
     venue_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("venues.id", ondelete="CASCADE"))
-    name: Mapped[str]
-    description: Mapped[str | None]
+    name: Mapped[Name]
+    description: Mapped[FreeText | None]
     capacity: Mapped[int]
     section_type: Mapped[str]
     price_multiplier: Mapped[Decimal] = mapped_column(Numeric(5, 2), server_default=text("1.0"))
-    coordinates: Mapped[dict[str, Any] | None]
+    coordinates: Mapped[Json | None]
     accessibility: Mapped[bool] = mapped_column(server_default=TRUE)
 
     venue: Mapped[Venue] = relationship(back_populates="sections")
@@ -134,17 +146,17 @@ class VenueSeat(UUIDPrimaryKey, Timestamps, Base):
     section_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("venue_sections.id", ondelete="CASCADE")
     )
-    row_name: Mapped[str | None]
+    row_name: Mapped[str | None] = limited(16)
     # NOT NULL: a seat a buyer cannot name cannot be sold.
-    seat_number: Mapped[str]
+    seat_number: Mapped[str] = limited(16)
     status: Mapped[str] = mapped_column(server_default=text("'available'"))
-    coordinates: Mapped[dict[str, Any] | None]
+    coordinates: Mapped[Json | None]
     # Plain coordinates for the seat map; coordinates (jsonb) stays for free-form shapes.
     x: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
     y: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
     is_accessible: Mapped[bool] = mapped_column(server_default=FALSE)
-    accessibility_features: Mapped[list[str] | None]
-    notes: Mapped[str | None]
+    accessibility_features: Mapped[Words | None]
+    notes: Mapped[str | None] = limited(200)
 
     section: Mapped[VenueSection] = relationship(back_populates="seats")
 
@@ -190,6 +202,6 @@ class EventSeat(Timestamps, Base):
     # NO ACTION (checked at statement end) so deleting an event cascades to both tables.
     ticket_type_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("ticket_types.id"))
     price: Mapped[Decimal | None]
-    blocked_reason: Mapped[str | None]
+    blocked_reason: Mapped[str | None] = limited(200)
 
     seat: Mapped[VenueSeat] = relationship()

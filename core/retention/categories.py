@@ -1,10 +1,17 @@
 """The retention categories: which rows each one removes or anonymises, and why.
 
+Each is built from the retention rules of the personal-data registry
+(core/gdpr/categories.py): the rows past a cutoff are one WHERE clause there, and an
+anonymisation is the data category's own (the same statement an erasure runs), so what
+retention leaves of an order or an account is exactly what an erasure leaves. The WHERE
+is used alike to count the rows (dry run) and to act on them (run), so the two cannot
+disagree.
+
 Periods live in `system_configurations` (category `retention`, one key per category;
-migration 0007 seeds the defaults). Each category names the rows past its cutoff with one
-WHERE clause, used alike to count them (dry run) and to act on them (run), so the two
-cannot disagree. `audit_logs` is no category: the application never deletes audit entries
-(issue 6); GDPR erasure redacts their payloads instead.
+migration 0007 seeds the defaults). `audit_logs` is no category: the application never
+deletes audit entries (issue 6); GDPR erasure redacts their payloads instead. Password
+reset tokens are no category either: the sign-in path clears them once expired
+(`auth_purge`, migration 0012).
 """
 
 from __future__ import annotations
@@ -12,10 +19,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from core.gdpr.categories import REGISTRY
+from core.gdpr.registry import Category as DataCategory
+from core.gdpr.registry import Retention
+
 SETTINGS_CATEGORY = "retention"
 # core/auth/permissions.py's namespace: migration 0007 seeds the periods under these ids.
 _NAMESPACE = uuid.UUID("5b0f4c1e-8a57-4a4e-9c59-0f1a2e3d4c5b")
-ANONYMISED_EMAIL = "anonymized@example.invalid"
 
 
 @dataclass(frozen=True)
@@ -36,144 +46,39 @@ class Category:
     why: str = ""
 
 
-def _delete(table: str, where: str) -> str:
-    return f"DELETE FROM {table} WHERE {where}"
+def _statements(data: DataCategory, rule: Retention) -> tuple[str, ...]:
+    if rule.statements:
+        return rule.statements
+    if rule.action == "delete":
+        return (f"DELETE FROM {data.table} WHERE {rule.where}",)
+    return (data.erase_statement(rule.where),)
 
 
-_LOCKS = "order_id IS NULL AND expires_at < :cutoff"
-_JOBS = (
-    "status IN ('completed', 'failed', 'cancelled')"
-    " AND coalesce(completed_at, failed_at, updated_at) < :cutoff"
-)
-_EVENTS = "processing_status = 'processed' AND processed_at < :cutoff"
-_DELIVERIES = "status IN ('success', 'failed') AND created_at < :cutoff"
-_TOKENS = "reset_token IS NOT NULL AND reset_token_expires_at < :cutoff"
-_INACTIVE = (
-    "status = 'inactive' AND NOT is_anonymized AND coalesce(last_login, created_at) < :cutoff"
-)
-_ORDERS = (
-    "created_at < :cutoff AND (user_id IS NOT NULL"
-    f" OR billing_email <> '{ANONYMISED_EMAIL}' OR billing_name <> 'Anonymized'"
-    " OR billing_phone IS NOT NULL OR billing_address IS NOT NULL OR ip_address IS NOT NULL"
-    " OR user_agent IS NOT NULL OR notes IS NOT NULL OR encrypted_payment_details IS NOT NULL)"
-)
+def _categories() -> tuple[Category, ...]:
+    """One retention category per key; the rules sharing it in the registry's order."""
+    grouped: dict[str, list[tuple[DataCategory, Retention]]] = {}
+    for data, rule in REGISTRY.retention_rules():
+        grouped.setdefault(rule.key, []).append((data, rule))
+    built = []
+    for key, rules in grouped.items():
+        last_data, last = rules[-1]
+        built.append(
+            Category(
+                key=key,
+                label=next(r.label for _, r in rules if r.label),
+                table=last_data.table,
+                action=last.action,
+                where=last.where,
+                statements=tuple(s for data, rule in rules for s in _statements(data, rule)),
+                drops_partitions=last.drops_partitions,
+                default_period=last.period,
+                why=last.why,
+            )
+        )
+    return tuple(built)
 
-CATEGORIES: tuple[Category, ...] = (
-    Category(
-        "inventory_locks",
-        "Expired ticket and seat holds",
-        "ticket_inventory_locks",
-        "delete",
-        _LOCKS,
-        (
-            # Seats first: deleting the holds would only null hold_id and leave them 'held'.
-            "UPDATE event_seats SET status = 'available', hold_id = NULL, held_until = NULL"
-            " WHERE status = 'held' AND hold_id IN"
-            f" (SELECT id FROM ticket_inventory_locks WHERE {_LOCKS})",
-            _delete("ticket_inventory_locks", _LOCKS),
-        ),
-        default_period="P1D",
-        why="A hold stops counting when it expires; the row only records an abandoned cart.",
-    ),
-    Category(
-        "background_jobs",
-        "Finished background jobs",
-        "background_jobs",
-        "delete",
-        _JOBS,
-        (_delete("background_jobs", _JOBS),),
-        default_period="P90D",
-        why="Pending and running jobs are kept whatever their age.",
-    ),
-    Category(
-        "domain_events",
-        "Processed outbox events",
-        "domain_events",
-        "delete",
-        _EVENTS,
-        (_delete("domain_events", _EVENTS),),
-        default_period="P90D",
-        why="Pending and failed events stay for investigation and retry.",
-    ),
-    Category(
-        "webhook_deliveries",
-        "Finished webhook deliveries",
-        "webhook_delivery_logs",
-        "delete",
-        _DELIVERIES,
-        (_delete("webhook_delivery_logs", _DELIVERIES),),
-        default_period="P90D",
-        why="Pending and retrying deliveries are kept, so whole months cannot be dropped.",
-    ),
-    Category(
-        "api_usage_logs",
-        "API usage log",
-        "api_usage_logs",
-        "delete",
-        "created_at < :cutoff",
-        (_delete("api_usage_logs", "created_at < :cutoff"),),
-        drops_partitions=True,
-        default_period="P1Y",
-        why="Seed 000's one-year limit on activity logs.",
-    ),
-    Category(
-        "user_engagement",
-        "User engagement tracking",
-        "user_engagement",
-        "delete",
-        "occurred_at < :cutoff",
-        (_delete("user_engagement", "occurred_at < :cutoff"),),
-        drops_partitions=True,
-        default_period="P2Y",
-        why="Seed 001's two years.",
-    ),
-    Category(
-        "reset_tokens",
-        "Expired password reset tokens",
-        "users",
-        "clear",
-        _TOKENS,
-        (f"UPDATE users SET reset_token = NULL, reset_token_expires_at = NULL WHERE {_TOKENS}",),
-        default_period="P7D",
-        why="An expired token opens nothing; its hash has no reason to stay.",
-    ),
-    Category(
-        "inactive_users",
-        "Inactive accounts (anonymised)",
-        "users",
-        "anonymise",
-        _INACTIVE,
-        (
-            "UPDATE user_profiles SET first_name = NULL, last_name = NULL,"
-            " address = NULL, date_of_birth = NULL, bio = NULL,"
-            " social_links = '{}', company = NULL, position = NULL, location = NULL,"
-            " website = NULL, encrypted_payment_info = NULL, payment_info_key_id = NULL"
-            f" WHERE user_id IN (SELECT id FROM users WHERE {_INACTIVE})",
-            "UPDATE users SET email = 'anonymized-' || id || '@example.invalid',"
-            " full_name = 'Anonymized user', phone_number = NULL, password_hash = NULL,"
-            " profile_image_url = NULL, reset_token = NULL, reset_token_expires_at = NULL,"
-            f" is_anonymized = true WHERE {_INACTIVE}",
-        ),
-        default_period="P3Y",
-        why="Seed 001: inactive accounts, three years after their last sign-in.",
-    ),
-    Category(
-        "orders",
-        "Orders' personal data (anonymised; amounts kept)",
-        "orders",
-        "anonymise",
-        _ORDERS,
-        (
-            "UPDATE orders SET user_id = NULL, billing_email = '" + ANONYMISED_EMAIL + "',"
-            " billing_name = 'Anonymized', billing_phone = NULL, billing_address = NULL,"
-            " ip_address = NULL, user_agent = NULL, notes = NULL,"
-            f" encrypted_payment_details = NULL, payment_details_key_id = NULL WHERE {_ORDERS}",
-        ),
-        default_period="P7Y",
-        why="Seed 001's seven years; order numbers, amounts and dates stay for the books.",
-    ),
-)
 
+CATEGORIES: tuple[Category, ...] = _categories()
 BY_KEY = {c.key: c for c in CATEGORIES}
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from core.auth.audit import record
 from core.auth.permissions import COMPLIANCE_MANAGE
 from core.db import Actor, UnitOfWork, get_owner_engine, unit_of_work
-from core.db.uow import ACTOR_CONTEXT
+from core.db.uow import ACTOR_CONTEXT, context_params
 from core.errors import Busy, NotFound, ValidationError
 from core.retention.categories import BY_KEY, CATEGORIES, SETTINGS_CATEGORY, Category
 
@@ -81,13 +81,9 @@ class _OwnerUnitOfWork(UnitOfWork):
         try:
             self.session.execute(
                 ACTOR_CONTEXT,
-                {
-                    "user_id": "",
-                    "ip_address": self.actor.ip_address or "",
-                    "user_agent": self.actor.user_agent or "",
-                    "lock_timeout": f"{self.lock_timeout_ms}ms" if self.lock_timeout_ms else None,
-                    "read_only": "on" if self.read_only else "off",
-                },
+                context_params(
+                    self.actor, read_only=self.read_only, lock_timeout_ms=self.lock_timeout_ms
+                ),
             )
         except BaseException:
             self.session.close()
@@ -185,7 +181,8 @@ def run_retention(
             if line.cutoff is None:
                 lines.append(line)
                 continue
-            params = {"cutoff": line.cutoff, "parts": list(line.partitions)}
+            # No terms: an anonymisation scrubs each row of its own values only.
+            params = {"cutoff": line.cutoff, "parts": list(line.partitions), "terms": []}
             count = 0
             for statement in category.statements:
                 if line.partitions:

@@ -5,6 +5,10 @@ replaces the browser session's hold with the chosen tickets and seats (hold_tick
 prices it (quote_order); `take_payment` places the order once per idempotency key
 (place_order with the box-office payment provider). Each step is one unit of work of the
 checkout, which checks box_office.sell itself; the reads here check it too.
+
+A seller sells only for the events they organise or work (admins: every event): each
+service says so first (core.services.event_staff.require_sale_access), and the database
+refuses the hold and the order anyway (migration 0013's policies).
 """
 
 from __future__ import annotations
@@ -20,11 +24,21 @@ from sqlalchemy import text
 from core.auth.permissions import BOX_OFFICE_SELL
 from core.checkout.availability import read_availability
 from core.checkout.holds import Hold, HoldRequest, hold_tickets, release_hold
-from core.checkout.orders import Buyer, OrderRequest, place_order, quote_order, validate_buyer
+from core.checkout.orders import (
+    Buyer,
+    OrderRequest,
+    clean_code,
+    place_order,
+    quote_order,
+    validate_buyer,
+)
 from core.checkout.payments import BoxOfficePayments
 from core.db import Actor, unit_of_work
 from core.db.patterns import escape_like
 from core.errors import DomainError, NotFound, ValidationError
+from core.models import Order
+from core.services import inputs
+from core.services.event_staff import require_sale_access
 
 __all__ = [
     "PAYMENT_METHODS",
@@ -160,9 +174,16 @@ def new_idempotency_key() -> str:
     return f"box-office-sale-{uuid.uuid4().hex}"
 
 
+def _check_sale_access(actor: Actor, event_id: uuid.UUID) -> None:
+    with unit_of_work(actor, read_only=True) as uow:
+        uow.require(BOX_OFFICE_SELL)
+        require_sale_access(uow.session, actor, event_id)
+
+
 def list_sale_events(actor: Actor, *, search: str = "", limit: int = 50) -> list[SaleEventOption]:
-    """Published events that have not ended, matching `search` in the title, soonest
-    first, at most `limit`. Raises PermissionDenied without box_office.sell."""
+    """Published events that have not ended and that the actor organises or works (an
+    admin: all), matching `search` in the title, soonest first, at most `limit`. Raises
+    PermissionDenied without box_office.sell."""
     with unit_of_work(actor, read_only=True) as uow:
         uow.require(BOX_OFFICE_SELL)
         rows = uow.session.execute(
@@ -171,10 +192,12 @@ def list_sale_events(actor: Actor, *, search: str = "", limit: int = 50) -> list
                 "       EXISTS (SELECT 1 FROM event_seats es WHERE es.event_id = e.id)"
                 "  FROM events e LEFT JOIN venues v ON v.id = e.venue_id"
                 " WHERE e.status = 'published' AND e.end_date > now()"
+                "   AND (:system OR e.id = ANY(app_my_event_ids()))"
                 "   AND (:search = '' OR e.title ILIKE :pattern)"
                 " ORDER BY e.start_date, e.id LIMIT :limit"
             ),
             {
+                "system": actor.is_system,
                 "search": search.strip(),
                 "pattern": f"%{escape_like(search.strip())}%",
                 "limit": max(1, min(int(limit), 500)),
@@ -186,10 +209,11 @@ def list_sale_events(actor: Actor, *, search: str = "", limit: int = 50) -> list
 def get_sale_options(actor: Actor, event_id: uuid.UUID) -> SaleOptions:
     """The event's ticket types with price, free count (capacity less sold and unexpired
     holds), per-order limit and whether they are on sale now. Raises PermissionDenied
-    without box_office.sell, NotFound."""
+    (box_office.sell, and an event the actor organises or works), NotFound."""
     with unit_of_work(actor, read_only=True) as uow:
         uow.require(BOX_OFFICE_SELL)
         session = uow.session
+        require_sale_access(session, actor, event_id)
         event = session.execute(
             text(
                 "SELECT e.title, e.start_date, e.status, v.name FROM events e"
@@ -243,14 +267,25 @@ def quote_sale(actor: Actor, request: SaleRequest) -> SaleQuote:
     that does not apply) the hold is given back, seats from the seat map included.
     """
     validate_buyer(request.buyer)
-    quantities = {tt: int(q) for tt, q in request.quantities.items() if q}
+    if not isinstance(request.quantities, Mapping):
+        raise ValidationError(
+            "Quantities must map ticket types to numbers of tickets.", field="quantities"
+        )
+    # A zero is a ticket type not chosen; anything else is the checkout's to judge (1.5
+    # is refused there, never truncated here).
+    quantities = {
+        tt: q
+        for tt, q in request.quantities.items()
+        if isinstance(q, bool) or not (isinstance(q, int) and q == 0)
+    }
     if not quantities and not request.seat_ids:
         raise ValidationError("Choose at least one ticket or seat.", field="quantities")
-    code = (request.code or "").strip() or None
+    code = clean_code(request.code)
+    _check_sale_access(actor, request.event_id)
     release_hold(actor, request.event_id, request.session_id)
     hold = hold_tickets(
         actor,
-        HoldRequest(request.event_id, request.session_id, quantities, tuple(request.seat_ids)),
+        HoldRequest(request.event_id, request.session_id, quantities, request.seat_ids),
     )
     try:
         quote = quote_order(actor, request.event_id, request.session_id, code, request.buyer)
@@ -288,7 +323,9 @@ def hold_seats(
 ) -> Hold:
     """Hold seats for `session_id` (added to what it holds already) until the checkout's
     hold time runs out. Raises ValidationError, NotFound, SaleClosed, LimitExceeded,
-    SoldOut, SeatTaken, PermissionDenied and Busy."""
+    SoldOut, SeatTaken, PermissionDenied (an event the actor neither organises nor works)
+    and Busy."""
+    _check_sale_access(actor, event_id)
     return hold_tickets(actor, HoldRequest(event_id, session_id, seat_ids=tuple(seat_ids)))
 
 
@@ -307,17 +344,18 @@ def take_payment(actor: Actor, payment: Payment) -> CompletedSale:
     HoldExpired, SaleClosed, SoldOut, SeatTaken, CodeNotValid, CodeUsedUp,
     AmountChanged (the total is no longer `expected_total`), PermissionDenied and Busy.
     """
-    if payment.payment_method not in PAYMENT_METHODS:
+    if not isinstance(payment.payment_method, str) or payment.payment_method not in PAYMENT_METHODS:
         raise ValidationError(
             f"Payment method must be one of: {', '.join(PAYMENT_METHODS)}.",
             field="payment_method",
         )
+    _check_sale_access(actor, payment.event_id)
     placed = place_order(
         actor,
         replace(
             payment,
-            code=(payment.code or "").strip() or None,
-            notes=(payment.notes or "").strip() or None,
+            code=clean_code(payment.code),
+            notes=inputs.text_value(Order.notes, payment.notes),
         ),
         BoxOfficePayments(),
     )

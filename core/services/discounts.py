@@ -29,16 +29,18 @@ from sqlalchemy.orm import Session
 from core.auth.audit import record_by_person
 from core.auth.permissions import EVENTS_MANAGE
 from core.checkout.locking import DEFAULT_LOCK_TIMEOUT_MS
-from core.checkout.orders import LIVE_ORDER_STATUSES
 from core.db import Actor, unit_of_work
 from core.db.patterns import escape_like
 from core.errors import ConcurrentUpdate, Conflict, NotFound, ValidationError
+from core.models import DiscountCode
+from core.models.limits import max_length
 from core.models.ticketing import DISCOUNT_TYPES
 
 CODE_FORMAT = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,31}$")
 CODE_STATES = ("active", "scheduled", "expired", "used up", "inactive")
 MAX_AMOUNT = Decimal("9999999999.99")  # numeric(12, 2)
-MAX_DESCRIPTION = 500
+# The column's declared limit (core/models/limits.py).
+MAX_DESCRIPTION = max_length(DiscountCode, "description")
 DEFAULT_PAGE_SIZE = 100
 RECENT_ORDERS = 20
 
@@ -73,8 +75,8 @@ class CodeUsage:
 
     `orders` counts live orders (pending or completed) that carry the code, the same
     orders the usage counter counts; `discount_given` is the code's discount on their
-    items not refunded, `revenue` what those orders brought in (total paid, tax
-    included, less refunds).
+    items not refunded, `revenue` what those orders brought in (paid, tax included, less
+    refunds: core.analytics.revenue).
     """
 
     orders: int = 0
@@ -208,20 +210,11 @@ _STATE = """
          ELSE 'active' END
 """
 
-# Per code, through idx_order_items_discount_code_id: the orders carrying it, their
-# discount on the items not refunded, and what they brought in (their total less any
-# refund, which is the sum of their items not refunded).
-_USAGE = f"""
-    SELECT count(*), coalesce(sum(x.discount), 0),
-           coalesce(sum(o.total_amount - coalesce(
-               (SELECT sum(r.amount) FROM order_refunds r WHERE r.order_id = o.id), 0)), 0)
-      FROM (SELECT oi.order_id,
-                   coalesce(sum(oi.discount_amount) FILTER (WHERE oi.refunded_at IS NULL), 0)
-                       AS discount
-              FROM order_items oi WHERE oi.discount_code_id = c.id GROUP BY oi.order_id) x
-      JOIN orders o ON o.id = x.order_id AND o.status IN {tuple(LIVE_ORDER_STATUSES)!r}
-"""
-
+# Per code, across every order (a code serves every organizer's events, and row-level
+# security shows each organizer only theirs): migration 0013's discount_code_usage, through
+# idx_order_items_discount_code_id, gives the live orders carrying it, their discount on
+# the items not refunded, and what they brought in (paid less refunded, as
+# core.analytics.revenue defines it).
 _LIST = f"""
     WITH codes AS (
         SELECT dc.*, {_STATE} AS state FROM discount_codes dc
@@ -245,8 +238,9 @@ _LIST = f"""
            ARRAY(SELECT tt.name FROM discount_code_ticket_types t
                    JOIN ticket_types tt ON tt.id = t.ticket_type_id
                   WHERE t.discount_code_id = c.id ORDER BY t.ticket_type_id),
-           c.created_at, c.updated_at, u.*, c.total
-      FROM page c LEFT JOIN LATERAL ({_USAGE}) u ON true
+           c.created_at, c.updated_at, u.o_orders, u.o_discount, u.o_revenue, c.total
+      FROM page c
+      LEFT JOIN discount_code_usage(ARRAY(SELECT id FROM page)) u ON u.o_code_id = c.id
      ORDER BY c.code, c.id
 """
 

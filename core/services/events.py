@@ -40,6 +40,7 @@ from core.models import (
     Venue,
 )
 from core.models.events import EVENT_STATUSES, EVENT_TYPES
+from core.models.limits import max_length
 from core.services.inputs import blank_to_none
 
 # The status machine. Cancelled and completed are final; a postponed event goes back on
@@ -62,7 +63,8 @@ EVENT_SORTS: dict[str, str] = {
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 EXPORT_LIMIT = 5000
-MAX_TITLE = 200
+# The column's declared limit (core/models/limits.py).
+MAX_TITLE = max_length(Event, "title")
 
 # The exact expression of idx_events_fts (migration 0001): PostgreSQL uses an expression
 # index only for a textually identical expression, so this must not be respelled. As the
@@ -251,7 +253,7 @@ def _clean_event(session: Session, data: EventInput) -> dict[str, Any]:
     tax_rate = Decimal(data.tax_rate)
     if not Decimal("0") <= tax_rate < Decimal("1"):
         raise ValidationError(
-            "Tax rate must be at least 0 and below 1 (a fraction, e.g. 0.0825).",
+            "Tax rate must be at least 0% and below 100%.",
             field="tax_rate",
         )
     tags: list[str] = []

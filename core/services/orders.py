@@ -24,12 +24,15 @@ from typing import Any
 
 from sqlalchemy import text
 
+from core.audit.history import order_history
 from core.auth.permissions import BOX_OFFICE_SELL
-from core.checkout.orders import LIVE_ORDER_STATUSES, RefundResult
+from core.checkout.pricing import refund_share
+from core.checkout.refunds import RefundLine, RefundResult
 from core.db import Actor, unit_of_work
 from core.db.patterns import escape_like
 from core.errors import NotFound, ValidationError
-from core.models.ticketing import ORDER_STATUSES
+from core.models.ticketing import LIVE_ORDER_STATUSES, ORDER_STATUSES
+from core.services import inputs
 from core.services.event_choices import EventChoice, read_event_choices
 
 DEFAULT_PAGE_SIZE = 25
@@ -83,6 +86,13 @@ class OrderPage:
 
 
 @dataclass(frozen=True)
+class SeatLine:
+    seat_id: uuid.UUID
+    label: str  # section and seat, e.g. "Floor A12"
+    refunded: bool
+
+
+@dataclass(frozen=True)
 class OrderItemLine:
     item_id: uuid.UUID
     ticket_type: str
@@ -94,18 +104,48 @@ class OrderItemLine:
     final_price: Decimal
     tax: Decimal
     code: str | None
-    seats: tuple[str, ...]
+    seat_lines: tuple[SeatLine, ...]
     refunded_at: datetime | None
+    # Given back so far (core.checkout.refunds): tickets, and money with its discount and
+    # tax shares.
+    refunded_quantity: int = 0
+    refunded_discount: Decimal = Decimal("0.00")
+    refunded_tax: Decimal = Decimal("0.00")
+    refunded_amount: Decimal = Decimal("0.00")
+
+    @property
+    def seats(self) -> tuple[str, ...]:
+        return tuple(seat.label for seat in self.seat_lines)
 
     @property
     def total(self) -> Decimal:
-        """What the buyer paid for this item, and what refunding it gives back."""
+        """What the buyer paid for this item."""
         return self.final_price + self.tax
+
+    @property
+    def left(self) -> int:
+        """Tickets not refunded."""
+        return self.quantity - self.refunded_quantity
+
+    @property
+    def left_amount(self) -> Decimal:
+        """What refunding every ticket left would give back."""
+        return self.total - self.refunded_amount
+
+    @property
+    def live_seats(self) -> tuple[SeatLine, ...]:
+        return tuple(seat for seat in self.seat_lines if not seat.refunded)
+
+    @property
+    def unseated_left(self) -> int:
+        """Tickets left that have no seat (refunded by number, not by seat)."""
+        return self.left - len(self.live_seats)
 
     @property
     def label(self) -> str:
         seats = f" ({', '.join(self.seats)})" if self.seats else ""
-        return f"{self.quantity} × {self.ticket_type}{seats}"
+        refunded = f", {self.refunded_quantity} refunded" if self.refunded_quantity else ""
+        return f"{self.quantity} × {self.ticket_type}{seats}{refunded}"
 
 
 @dataclass(frozen=True)
@@ -176,7 +216,8 @@ class OrderDetail:
 
     @property
     def refundable_items(self) -> tuple[OrderItemLine, ...]:
-        """Items a refund may still give back: those of a completed order not refunded."""
+        """Items a refund may still give back: those of a completed order with tickets
+        left."""
         if self.status != "completed":
             return ()
         return tuple(item for item in self.items if item.refunded_at is None)
@@ -264,15 +305,24 @@ def search_orders(
     ones. Raises ValidationError (a name shorter than three characters, an unknown status,
     a bad limit, both cursors), PermissionDenied without box_office.sell.
     """
-    query = (query or "").strip()
+    query = inputs.plain_text(query or "", "query", "The search").strip()
     if len(query) > MAX_QUERY_CHARS:
         raise ValidationError(f"Search for at most {MAX_QUERY_CHARS} characters.", field="query")
-    if status is not None and status not in ORDER_STATUSES:
+    if status is not None and (not isinstance(status, str) or status not in ORDER_STATUSES):
         raise ValidationError(
             f"Status must be one of: {', '.join(ORDER_STATUSES)}.", field="status"
         )
-    if not 1 <= limit <= MAX_PAGE_SIZE:
+    if event_id is not None:
+        inputs.uuid_value(event_id, "event_id", label="Event")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_SIZE:
         raise ValidationError(f"Show between 1 and {MAX_PAGE_SIZE} orders.", field="limit")
+    for cursor_, field in ((after, "after"), (before, "before")):
+        if cursor_ is not None and not (
+            isinstance(cursor_, OrderCursor)
+            and isinstance(cursor_.created_at, datetime)
+            and isinstance(cursor_.order_id, uuid.UUID)
+        ):
+            raise ValidationError("Page from an order the search returned.", field=field)
     if after is not None and before is not None:
         raise ValidationError("Page forwards or backwards, not both.", field="before")
 
@@ -330,11 +380,12 @@ def search_orders(
 
 
 def list_order_events(actor: Actor, *, limit: int = 1000) -> list[EventChoice]:
-    """Events the actor can see, newest start first, for choosing an event's orders or
-    attendees. Raises PermissionDenied without box_office.sell."""
+    """Events whose orders the actor sees (those they organise or work; an admin: all),
+    newest start first, for choosing an event's orders or attendees. Raises
+    PermissionDenied without box_office.sell."""
     with unit_of_work(actor, read_only=True) as uow:
         uow.require(BOX_OFFICE_SELL)
-        return list(read_event_choices(uow.session, limit=limit))
+        return list(read_event_choices(uow.session, sales_only=not actor.is_system, limit=limit))
 
 
 _ORDER = text(
@@ -353,12 +404,18 @@ _ITEMS = text(
     SELECT oi.id, tt.name, tt.tier, oi.quantity, oi.unit_price, oi.subtotal,
            oi.discount_amount, oi.final_price, oi.tax_amount,
            coalesce(dc.code, pc.code),
-           ARRAY(SELECT concat_ws(' ', sec.name, coalesce(vs.row_name, '') || vs.seat_number)
-                   FROM unnest(oi.seat_ids) AS s(id)
-                   JOIN venue_seats vs ON vs.id = s.id
-                   JOIN venue_sections sec ON sec.id = vs.section_id
-                  ORDER BY sec.name, vs.row_name, length(vs.seat_number), vs.seat_number),
-           oi.refunded_at
+           coalesce((SELECT jsonb_agg(jsonb_build_array(
+                               s.id,
+                               concat_ws(' ', sec.name,
+                                         coalesce(vs.row_name, '') || vs.seat_number),
+                               coalesce(s.id = ANY(oi.refunded_seat_ids), false))
+                             ORDER BY sec.name, vs.row_name, length(vs.seat_number),
+                                      vs.seat_number)
+                       FROM unnest(oi.seat_ids) AS s(id)
+                       JOIN venue_seats vs ON vs.id = s.id
+                       JOIN venue_sections sec ON sec.id = vs.section_id), '[]'),
+           oi.refunded_at, oi.refunded_quantity, oi.refunded_discount, oi.refunded_tax,
+           oi.refunded_amount
       FROM order_items oi
       JOIN ticket_types tt ON tt.id = oi.ticket_type_id
       LEFT JOIN discount_codes dc ON dc.id = oi.discount_code_id
@@ -393,7 +450,12 @@ _PAYMENTS = text(
 _REFUNDS = text(
     """
     SELECT r.created_at, r.amount, r.reason, r.method, r.reference,
-           CASE WHEN oi.id IS NOT NULL THEN oi.quantity || ' × ' || tt.name END,
+           CASE WHEN oi.id IS NOT NULL THEN coalesce(r.quantity, oi.quantity) || ' × ' || tt.name
+                || coalesce(' (' || (SELECT string_agg(coalesce(vs.row_name, '') || vs.seat_number,
+                                                       ', ' ORDER BY vs.row_name,
+                                                       length(vs.seat_number), vs.seat_number)
+                                       FROM unnest(r.seat_ids) AS s(id)
+                                       JOIN venue_seats vs ON vs.id = s.id) || ')', '') END,
            CASE WHEN r.refunded_by IS NULL THEN NULL
                 ELSE coalesce(u.full_name, 'another user') END
       FROM order_refunds r
@@ -402,16 +464,6 @@ _REFUNDS = text(
       LEFT JOIN users u ON u.id = r.refunded_by
      WHERE r.order_id = :o
      ORDER BY r.created_at, r.id
-    """
-)
-
-_HISTORY = text(
-    """
-    SELECT a.created_at, a.user_id, u.full_name, u.email, a.action, a.old_data,
-           a.new_data, a.is_redacted
-      FROM audit_logs a LEFT JOIN users u ON u.id = a.user_id
-     WHERE a.table_name = 'orders' AND a.record_id = :o
-     ORDER BY a.created_at, a.id
     """
 )
 
@@ -435,10 +487,13 @@ def _changes(old: dict[str, Any] | None, new: dict[str, Any] | None, redacted: b
 def get_order(actor: Actor, order_id: uuid.UUID) -> OrderDetail:
     """One order in full: buyer, amounts, items (ticket type, seats, prices, discount and
     tax per item, refunded or not), the codes used, payments, refunds and, for admins,
-    its history from the audit trail.
+    its history from the audit trail: every entry of the order, its items, payments and
+    refunds, oldest first.
 
-    Raises NotFound, PermissionDenied without box_office.sell.
+    Raises ValidationError (order_id not an id), NotFound, PermissionDenied without
+    box_office.sell.
     """
+    order_id = inputs.uuid_value(order_id, "order_id", label="Order")
     with unit_of_work(actor, read_only=True) as uow:
         uow.require(BOX_OFFICE_SELL)
         session = uow.session
@@ -447,7 +502,11 @@ def get_order(actor: Actor, order_id: uuid.UUID) -> OrderDetail:
         if order is None:
             raise NotFound("That order does not exist.", field="order_id")
         items = tuple(
-            OrderItemLine(*row[:10], tuple(row[10] or ()), row[11])
+            OrderItemLine(
+                *row[:10],
+                tuple(SeatLine(uuid.UUID(i), label, gone) for i, label, gone in row[10]),
+                *row[11:],
+            )
             for row in session.execute(_ITEMS, params)
         )
         discounts = tuple(OrderDiscount(*row) for row in session.execute(_DISCOUNTS, params))
@@ -460,14 +519,14 @@ def get_order(actor: Actor, order_id: uuid.UUID) -> OrderDetail:
         if visible:
             history = tuple(
                 HistoryEntry(
-                    at=at,
-                    actor=name or email or (f"user {str(user_id)[:8]}" if user_id else "system"),
-                    action=action,
-                    changes=_changes(old, new, redacted),
+                    at=h.created_at,
+                    actor=h.full_name
+                    or h.email
+                    or (f"user {str(h.user_id)[:8]}" if h.user_id else "system"),
+                    action=h.action,
+                    changes=_changes(h.old_data, h.new_data, h.is_redacted),
                 )
-                for at, user_id, name, email, action, old, new, redacted in session.execute(
-                    _HISTORY, {"o": str(order_id)}
-                )
+                for h in order_history(session, order_id)
             )
     return OrderDetail(
         *order[:19],
@@ -480,22 +539,22 @@ def get_order(actor: Actor, order_id: uuid.UUID) -> OrderDetail:
     )
 
 
-def describe_refund(
-    detail: OrderDetail,
-    result: RefundResult,
-    item_ids: Sequence[uuid.UUID] | None,
-    *,
-    cancelled: bool,
-) -> str:
-    """What a cancel_order / refund_order call on `detail` did, in a sentence for people:
-    which tickets, how much money by which method, how many tickets went back on sale."""
-    wanted = set(item_ids) if item_ids is not None else None
-    items = [
-        item
-        for item in detail.items
-        if item.refunded_at is None and (wanted is None or item.item_id in wanted)
-    ]
-    what = ", ".join(item.label for item in items) or "nothing"
+def describe_refund(detail: OrderDetail, result: RefundResult, *, cancelled: bool) -> str:
+    """What a cancel_order / refund_order call on `detail` (the order as read before it)
+    did, in a sentence for people: which tickets and seats, how much money by which
+    method, how many tickets went back on sale."""
+    items = {item.item_id: item for item in detail.items}
+    parts = []
+    for line in result.lines:
+        item = items.get(line.item_id)
+        if item is None:
+            continue
+        chosen = set(line.seat_ids)
+        seats = [seat.label for seat in item.seat_lines if seat.seat_id in chosen]
+        parts.append(
+            f"{line.quantity} × {item.ticket_type}" + (f" ({', '.join(seats)})" if seats else "")
+        )
+    what = ", ".join(parts) or "nothing"
     verb = "Cancelled" if cancelled else "Refunded"
     money = (
         f"{detail.currency} {result.refunded_amount:,.2f} refunded"
@@ -508,3 +567,28 @@ def describe_refund(
         f"{verb} {detail.order_number}: {what}. {money}; {result.released_tickets} {tickets}"
         f" back on sale. The order is now {result.status}."
     )
+
+
+def refund_amount(detail: OrderDetail, lines: Sequence[RefundLine] | None) -> Decimal:
+    """What refund_order(..., lines=lines) on `detail` would give back, for a page to show
+    before asking to confirm: each line's share as core.checkout.pricing.refund_share
+    computes it, or what is left of every item when `lines` is None."""
+    items = {item.item_id: item for item in detail.refundable_items}
+    wanted = [RefundLine(item_id) for item_id in items] if lines is None else list(lines)
+    total = Decimal("0.00")
+    for line in wanted:
+        item = items[line.item_id]
+        count = (
+            item.left
+            if line.quantity is None and not line.seat_ids
+            else (line.quantity if line.quantity is not None else len(line.seat_ids))
+        )
+        total += refund_share(
+            quantity=item.quantity,
+            unit_price=item.unit_price,
+            discount=item.discount,
+            tax=item.tax,
+            already=item.refunded_quantity,
+            count=count,
+        ).amount
+    return total

@@ -25,10 +25,14 @@ from core.checkout.locking import DEFAULT_LOCK_TIMEOUT_MS
 from core.db import Actor, unit_of_work
 from core.db.patterns import escape_like
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.models import EventSeat
+from core.models.limits import max_length
+from core.services.event_staff import require_sale_access
 
 STATUSES = ("available", "held", "sold", "blocked")
 MAX_SEATS_PER_CHANGE = 5000
-MAX_REASON = 200
+# The column's declared limit (core/models/limits.py).
+MAX_REASON = max_length(EventSeat, "blocked_reason")
 # Where seats without coordinates are laid out (the demo's pitch, for a similar look).
 SEAT_PITCH, ROW_PITCH, SECTION_GAP = 24, 30, 60
 
@@ -166,19 +170,24 @@ def get_seat_map(actor: Actor, event_id: uuid.UUID, session_id: str | None = Non
     """Every seat of the event's venue at its coordinates with its status for the event
     (seats without coordinates are laid out in rows under the others), section outlines
     and counts per status; `held_by_me` marks seats `session_id` holds. Raises
-    PermissionDenied (box_office.sell or events.manage) and NotFound."""
+    PermissionDenied (box_office.sell or events.manage; without events.manage, an event
+    the actor works) and NotFound."""
     with unit_of_work(actor, read_only=True) as uow:
         uow.require(BOX_OFFICE_SELL, EVENTS_MANAGE)
         session = uow.session
         event = session.execute(
             text(
-                "SELECT e.title, e.status, v.name, e.organizer_id FROM events e"
-                " LEFT JOIN venues v ON v.id = e.venue_id WHERE e.id = :e"
+                "SELECT e.title, e.status, v.name, e.organizer_id, app_has_permission(:manage)"
+                " FROM events e LEFT JOIN venues v ON v.id = e.venue_id WHERE e.id = :e"
             ),
-            {"e": event_id},
+            {"e": event_id, "manage": EVENTS_MANAGE},
         ).first()
         if event is None:
             raise NotFound("That event does not exist.", field="event_id")
+        # Venue managers see every event's seats (they block seats venue-wide); a seller
+        # only the events they work, as row-level security on event_seats has it.
+        if not event[4]:
+            require_sale_access(session, actor, event_id)
         rows = session.execute(_SEATS, {"e": event_id, "session": session_id or ""}).all()
         can_block = _may_block(session, actor, event[3])
     seats = _place(rows)

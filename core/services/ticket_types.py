@@ -28,11 +28,10 @@ from core.db.patterns import escape_like
 from core.errors import ConcurrentUpdate, NotFound, PermissionDenied, ValidationError
 from core.models import Event, TicketType, Venue
 from core.models.ticketing import TICKET_TIERS
-from core.services.inputs import blank_to_none
+from core.services import inputs
 from core.services.seat_inventory import open_section_seats
 
-MAX_NAME = 200
-MAX_PRICE = Decimal("9999999999.99")  # numeric(12, 2)
+MAX_PRICE = inputs.MONEY_MAX
 
 
 @dataclass(frozen=True)
@@ -177,21 +176,24 @@ def create_ticket_type(actor: Actor, event_id: uuid.UUID, draft: TicketTypeDraft
     """Add a ticket type to the event with all its capacity free; a type that sells a
     section gives the event that section's seats.
 
-    Raises ValidationError naming the field at fault (name, tier, base_price,
-    total_capacity, sale_end_date, max_quantity_per_order, tax_rate, seating_section_id),
-    PermissionDenied and NotFound.
+    Raises ValidationError naming the field at fault (name, description, tier,
+    base_price, total_capacity, sale_end_date, max_quantity_per_order, tax_rate,
+    seating_section_id; a seated type's capacity above its section's seats: "Section
+    Floor has 40 seats; capacity 100 is more than that."), PermissionDenied, NotFound and
+    Unavailable.
     """
-    _check_draft(draft)
+    draft = _check_draft(draft)
+    event_id = inputs.uuid_value(event_id, "event_id", label="Event")
     with unit_of_work(actor, lock_timeout_ms=DEFAULT_LOCK_TIMEOUT_MS) as uow:
         uow.require(EVENTS_MANAGE)
         session = uow.session
         event = _managed_event(session, actor, event_id)
         sections = _sections(session, event.venue_id)
-        _check_section(draft.section_id, sections)
+        _check_section(session, draft, sections)
         tt = TicketType(
             event_id=event_id,
-            name=draft.name.strip(),
-            description=blank_to_none(draft.description),
+            name=draft.name,
+            description=draft.description,
             tier=draft.tier,
             base_price=money(draft.price),
             total_capacity=draft.capacity,
@@ -217,12 +219,15 @@ def update_ticket_type(
 ) -> TicketTypeView:
     """Change a ticket type read at `version`.
 
-    Capacity may not go below what is sold plus held; the section may not change once
-    seats of this type are sold or held. Raises ConcurrentUpdate when the type changed
-    since `version` (reload it), ValidationError naming the field, PermissionDenied,
-    NotFound and Busy (a checkout holds the ticket type's lock past the lock timeout).
+    Capacity may not go below what is sold plus held, nor above the seats of the section
+    the type sells; the section may not change once seats of this type are sold or held.
+    Raises ConcurrentUpdate when the type changed since `version` (reload it),
+    ValidationError naming the field, PermissionDenied, NotFound, Busy (a checkout holds
+    the ticket type's lock past the lock timeout) and Unavailable.
     """
-    _check_draft(draft)
+    draft = _check_draft(draft)
+    ticket_type_id = inputs.uuid_value(ticket_type_id, "ticket_type_id", label="Ticket type")
+    version = inputs.whole_number(version, "version", label="Version", low=1)
     with unit_of_work(actor, lock_timeout_ms=DEFAULT_LOCK_TIMEOUT_MS) as uow:
         uow.require(EVENTS_MANAGE)
         session = uow.session
@@ -230,7 +235,7 @@ def update_ticket_type(
         event = session.get(Event, tt.event_id)
         assert event is not None
         sections = _sections(session, event.venue_id)
-        _check_section(draft.section_id, sections)
+        _check_section(session, draft, sections)
 
         sold = tt.total_capacity - tt.remaining_capacity
         held = held_quantity(session, tt.id)
@@ -244,8 +249,8 @@ def update_ticket_type(
                 "The section cannot change once seats of this type are sold or held.",
                 field="seating_section_id",
             )
-        tt.name = draft.name.strip()
-        tt.description = blank_to_none(draft.description)
+        tt.name = draft.name
+        tt.description = draft.description
         tt.tier = draft.tier
         tt.base_price = money(draft.price)
         tt.total_capacity = draft.capacity
@@ -371,11 +376,24 @@ def _sections(session: Session, venue_id: uuid.UUID | None) -> tuple[SectionOpti
     return tuple(SectionOption(r[0], r[1], r[2], int(r[3])) for r in rows)
 
 
-def _check_section(section_id: uuid.UUID | None, sections: tuple[SectionOption, ...]) -> None:
-    if section_id is not None and section_id not in {s.section_id for s in sections}:
+def _check_section(
+    session: Session, draft: TicketTypeDraft, sections: tuple[SectionOption, ...]
+) -> None:
+    """The section belongs to the event's venue, and has room for the capacity: the
+    database's own rule (ticket_type_seats_refusal, migration 0010; its trigger holds
+    every writer to it), asked first so the refusal comes before anything is written."""
+    if draft.section_id is None:
+        return
+    if draft.section_id not in {s.section_id for s in sections}:
         raise ValidationError(
             "That section is not part of the event's venue.", field="seating_section_id"
         )
+    refusal = session.scalar(
+        text("SELECT ticket_type_seats_refusal(:s, :c)"),
+        {"s": draft.section_id, "c": draft.capacity},
+    )
+    if refusal is not None:
+        raise ValidationError(refusal, field="total_capacity", code="check_violation")
 
 
 def _has_seats(session: Session, ticket_type_id: uuid.UUID) -> bool:
@@ -390,12 +408,13 @@ def _has_seats(session: Session, ticket_type_id: uuid.UUID) -> bool:
     )
 
 
-def _check_draft(draft: TicketTypeDraft) -> None:
-    name = (draft.name or "").strip()
-    if not name:
-        raise ValidationError("Name is required.", field="name")
-    if len(name) > MAX_NAME:
-        raise ValidationError(f"Name is at most {MAX_NAME} characters.", field="name")
+def _check_draft(draft: TicketTypeDraft) -> TicketTypeDraft:
+    """The draft with its texts trimmed, every field checked; ValidationError naming the
+    field otherwise."""
+    if not isinstance(draft, TicketTypeDraft):
+        raise ValidationError("Give a TicketTypeDraft.", field="draft")
+    name = inputs.required_text(TicketType.name, draft.name, label="Name")
+    description = inputs.text_value(TicketType.description, draft.description)
     if draft.tier not in TICKET_TIERS:
         raise ValidationError(f"Tier must be one of: {', '.join(TICKET_TIERS)}.", field="tier")
     if not isinstance(draft.price, Decimal) or not draft.price.is_finite():
@@ -408,17 +427,33 @@ def _check_draft(draft: TicketTypeDraft) -> None:
         raise ValidationError("Capacity must be a whole number.", field="total_capacity")
     if draft.capacity < 0:
         raise ValidationError("Capacity must be 0 or more.", field="total_capacity")
+    inputs.whole_number(
+        draft.capacity, "total_capacity", label="Capacity", low=0, high=2_147_483_647
+    )
     for value, field in ((draft.sale_start, "sale_start_date"), (draft.sale_end, "sale_end_date")):
         if not isinstance(value, datetime) or value.tzinfo is None:
             raise ValidationError("Give a date and time with a time zone.", field=field)
     if draft.sale_end <= draft.sale_start:
         raise ValidationError("Sale end must be after the sale start.", field="sale_end_date")
-    if draft.max_per_order is not None and draft.max_per_order < 1:
-        raise ValidationError(
-            "Per-order limit must be at least 1 (or none).", field="max_quantity_per_order"
+    if draft.max_per_order is not None:
+        inputs.whole_number(
+            draft.max_per_order,
+            "max_quantity_per_order",
+            label="Per-order limit",
+            low=1,
+            high=2_147_483_647,
         )
-    if draft.tax_rate is not None and not (0 <= draft.tax_rate < 1):
+    if draft.section_id is not None:
+        inputs.uuid_value(draft.section_id, "seating_section_id", label="Section")
+    if draft.tax_rate is not None and not (
+        isinstance(draft.tax_rate, Decimal)
+        and draft.tax_rate.is_finite()
+        and 0 <= draft.tax_rate < 1
+    ):
         raise ValidationError(
-            "Tax rate must be at least 0 and below 1 (a fraction, e.g. 0.0825).",
+            "Tax rate must be at least 0% and below 100%.",
             field="tax_rate",
         )
+    if not isinstance(draft.is_active, bool):
+        raise ValidationError("On sale must be yes or no.", field="is_active")
+    return replace(draft, name=name, description=description)

@@ -27,6 +27,7 @@ from core.db import Actor, UnitOfWork, unit_of_work
 from core.errors import Conflict, NotFound, ValidationError
 from core.models import Venue, VenueSeat, VenueSection
 from core.models.venues import SECTION_TYPES, VENUE_STATUSES
+from core.services import inputs
 from core.services.inputs import blank_to_none
 from core.services.seat_inventory import open_section_seats
 
@@ -192,58 +193,59 @@ class SeatGridSpec:
 # -- helpers ----------------------------------------------------------------------------
 
 
-def _required(value: str | None, name: str, label: str) -> str:
-    cleaned = blank_to_none(value)
-    if cleaned is None:
-        raise ValidationError(f"{label} is required.", field=name)
-    return cleaned
-
-
 def _clean_venue(data: VenueInput) -> dict[str, Any]:
+    if not isinstance(data, VenueInput):
+        raise ValidationError("Give a VenueInput.", field="venue")
     if data.status not in VENUE_STATUSES:
         raise ValidationError(
             f"Status must be one of: {', '.join(VENUE_STATUSES)}.", field="status"
         )
-    if data.capacity is not None and data.capacity < 0:
-        raise ValidationError("Capacity cannot be negative.", field="capacity")
-    email = blank_to_none(data.contact_email)
+    if data.capacity is not None:
+        inputs.whole_number(data.capacity, "capacity", label="Capacity", low=0, high=2_147_483_647)
+    email = inputs.text_value(Venue.contact_email, data.contact_email)
     if email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
         raise ValidationError(
             "Contact email must look like name@example.com.", field="contact_email"
         )
     return {
-        "name": _required(data.name, "name", "Name"),
-        "address": _required(data.address, "address", "Address"),
-        "city": _required(data.city, "city", "City"),
-        "country": _required(data.country, "country", "Country"),
-        "state": blank_to_none(data.state),
-        "postal_code": blank_to_none(data.postal_code),
-        "description": blank_to_none(data.description),
+        "name": inputs.required_text(Venue.name, data.name),
+        "address": inputs.required_text(Venue.address, data.address),
+        "city": inputs.required_text(Venue.city, data.city),
+        "country": inputs.required_text(Venue.country, data.country),
+        "state": inputs.text_value(Venue.state, data.state),
+        "postal_code": inputs.text_value(Venue.postal_code, data.postal_code),
+        "description": inputs.text_value(Venue.description, data.description),
         "capacity": data.capacity,
         "status": data.status,
-        "contact_name": blank_to_none(data.contact_name),
+        "contact_name": inputs.text_value(Venue.contact_name, data.contact_name),
         "contact_email": email,
-        "contact_phone": blank_to_none(data.contact_phone),
-        "website": blank_to_none(data.website),
+        "contact_phone": inputs.text_value(Venue.contact_phone, data.contact_phone),
+        "website": inputs.text_value(Venue.website, data.website),
     }
 
 
 def _clean_section(data: SectionInput) -> dict[str, Any]:
+    if not isinstance(data, SectionInput):
+        raise ValidationError("Give a SectionInput.", field="section")
     if data.section_type not in SECTION_TYPES:
         raise ValidationError(
             f"Section type must be one of: {', '.join(SECTION_TYPES)}.", field="section_type"
         )
-    if data.capacity < 0:
-        raise ValidationError("Capacity cannot be negative.", field="capacity")
-    multiplier = Decimal(data.price_multiplier)
-    if multiplier < 0:
+    inputs.whole_number(data.capacity, "capacity", label="Capacity", low=0, high=2_147_483_647)
+    try:
+        multiplier = Decimal(data.price_multiplier)
+    except (TypeError, ValueError, ArithmeticError):
+        raise ValidationError(
+            "Price multiplier must be a number.", field="price_multiplier"
+        ) from None
+    if not multiplier.is_finite() or multiplier < 0:
         raise ValidationError("Price multiplier cannot be negative.", field="price_multiplier")
     return {
-        "name": _required(data.name, "name", "Name"),
+        "name": inputs.required_text(VenueSection.name, data.name),
         "section_type": data.section_type,
         "capacity": data.capacity,
         "price_multiplier": multiplier,
-        "description": blank_to_none(data.description),
+        "description": inputs.text_value(VenueSection.description, data.description),
         "accessibility": bool(data.accessibility),
     }
 
@@ -583,6 +585,13 @@ def generate_seat_grid(
         existing = session.scalar(
             select(func.count()).select_from(VenueSeat).where(VenueSeat.section_id == section.id)
         )
+        # The database's rule (section_seats_refusal, migration 0010; its trigger holds
+        # every writer to it), asked before the old seats go.
+        refusal = session.scalar(
+            text("SELECT section_seats_refusal(:s, :n)"), {"s": section.id, "n": len(planned)}
+        )
+        if refusal is not None:
+            raise ValidationError(refusal, field="section_id", code="check_violation")
         events_with_seats: list[uuid.UUID] = []
         if existing:
             if not replace:

@@ -7,12 +7,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.errors import ValidationError
-from core.services.inputs import blank_to_none
+from core.models import limits
+from core.services.inputs import blank_to_none, plain_text
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MAX_NAME = 200
-MAX_TEXT = 5000
-MAX_URL = 2000
+# The models' limits (core/models/limits.py), which the database holds every writer to.
+MAX_NAME = limits.NAME
+MAX_TEXT = limits.TEXT
+MAX_URL = limits.URL
 
 
 def required(value: str | None, field: str, *, limit: int = MAX_NAME) -> str:
@@ -24,7 +26,10 @@ def required(value: str | None, field: str, *, limit: int = MAX_NAME) -> str:
 
 
 def bounded(value: str | None, field: str, *, limit: int = MAX_TEXT) -> str | None:
-    """The trimmed text or None; ValidationError when longer than `limit` characters."""
+    """The trimmed text or None; ValidationError when it is not text, holds NUL or is
+    longer than `limit` characters."""
+    if value is not None:
+        plain_text(value, field, field.replace("_", " "))
     cleaned = blank_to_none(value)
     if cleaned is not None and len(cleaned) > limit:
         raise ValidationError(
@@ -45,7 +50,7 @@ def web_url(value: str | None, field: str) -> str | None:
 
 
 def email(value: str | None, field: str) -> str | None:
-    cleaned = bounded(value, field, limit=320)
+    cleaned = bounded(value, field, limit=limits.EMAIL)
     if cleaned is not None and not EMAIL.match(cleaned):
         raise ValidationError(f"{field.replace('_', ' ')} must be an email address", field=field)
     return cleaned
