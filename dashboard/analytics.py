@@ -11,32 +11,41 @@ from core.analytics.rollups import refresh_rollups
 from core.db import Actor
 from dashboard.runtime import show_error
 
-# One session key for both dashboards, so the range a person picks follows them across.
-WINDOW = "analytics_window"
+# One pair of session keys for both dashboards, so the range a person picks follows them.
+FIRST_DAY = "analytics_from"
+LAST_DAY = "analytics_to"
 # The last 30 days when a person first opens the marketing dashboards.
 DEFAULT_DAYS = 30
+# Bounds wide enough never to refuse a typed day silently (a date input drops a day
+# outside its bounds without a word); the core refuses a range too long, with the rule.
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2099, 12, 31)
 
 
-def date_range(container) -> date | tuple[date, ...]:
-    """The shared "Dates" picker drawn in `container`; what st.date_input returns (a
-    one-day tuple while the person has picked only the first day)."""
+def date_range(container) -> tuple[date, date]:
+    """The shared "From" and "To" days drawn side by side in `container`, as typed or
+    picked (each applies on Enter or when picked). Not checked here: the page builds a
+    core.analytics DateWindow from them, which refuses an end before the start with a
+    message, so nothing is swapped behind the person's back."""
     today = datetime.now(UTC).date()
-    return container.date_input(
-        "Dates",
-        value=(today - timedelta(days=DEFAULT_DAYS - 1), today),
-        max_value=today,
-        key=WINDOW,
+    first_column, last_column = container.columns(2, gap="small")
+    first = first_column.date_input(
+        "From",
+        value=today - timedelta(days=DEFAULT_DAYS - 1),
+        min_value=EARLIEST,
+        max_value=LATEST,
+        key=FIRST_DAY,
         persist_state="session",
     )
-
-
-def chosen_range(picked: date | tuple[date, ...]) -> tuple[date, date]:
-    """The first and last day `date_range` returned; while only the first is picked, asks
-    for the last one and stops the page."""
-    if not isinstance(picked, tuple) or len(picked) != 2:
-        st.info("Choose the last day of the range too.")
-        st.stop()
-    return picked[0], picked[1]
+    last = last_column.date_input(
+        "To",
+        value=today,
+        min_value=EARLIEST,
+        max_value=LATEST,
+        key=LAST_DAY,
+        persist_state="session",
+    )
+    return first, last
 
 
 def rollup_status(

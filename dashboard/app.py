@@ -26,8 +26,13 @@ from core.jobs import start_in_process  # noqa: E402
 from dashboard import registry, session, views  # noqa: E402
 from dashboard.runtime import ensure_database  # noqa: E402
 
+# The favicon is a file of ours, served by this server: a ":material/…:" page icon makes
+# the browser fetch the glyph from Google's font servers, and an internal tool loads
+# nothing from outside (tests/test_browser_offline.py).
 st.set_page_config(
-    page_title="Fashionistas Operations", page_icon=":material/checkroom:", layout="wide"
+    page_title="Fashionistas Operations",
+    page_icon=str(ROOT / "dashboard" / "assets" / "favicon.svg"),
+    layout="wide",
 )
 
 ensure_database()

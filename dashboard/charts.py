@@ -1,27 +1,83 @@
 """A chart with the numbers behind it: plotly (interactive) in one tab, the table and its
-CSV download in the other."""
+CSV download in the other; and `plot`, the one way a page draws a plotly figure.
+
+plotly renders the text of a chart (tick labels, legend entries, hover boxes,
+annotations) through its own small HTML dialect: `<a href=...>` makes a link, `<b>` bold,
+`<br>` a line break. A venue, section or sponsor named `<a href="http://evil.example">x</a>`
+would put a link into every chart that names it. `plot` escapes `<`, `>` and `&` in the
+figure's data (and its annotations) before drawing it; plotly shows the escaped
+characters as themselves. Templates, titles and axis titles are the page's own and are
+left as they are.
+"""
 
 from __future__ import annotations
 
+import html
 from decimal import Decimal
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.widgets import download_table
+from dashboard.widgets import download_table, kept_tabs
 
 DASH = "—"
 
 
 def show_chart(figure, table: pd.DataFrame, name: str, *, key: str) -> None:
     """`figure` (a plotly figure) and, under "Table", `table` with a CSV download."""
-    chart_tab, table_tab = st.tabs(["Chart", "Table"])
+    chart_tab, table_tab = kept_tabs(["Chart", "Table"], key=f"{key}_view", link=False)
     with chart_tab:
-        st.plotly_chart(figure, key=f"{key}_chart")
+        plot(figure, key=f"{key}_chart")
     with table_tab:
         st.dataframe(table, hide_index=True, key=f"{key}_table")
         download_table(table, name, key=key)
+
+
+# Trace properties whose values are data (a person's names among them), shown as text.
+_DATA_TEXT = ("x", "y", "z", "text", "hovertext", "customdata", "labels", "name")
+_MARKUP = ("<", ">", "&")
+
+
+def _inert(value: Any) -> Any:
+    if isinstance(value, str):
+        return html.escape(value, quote=False) if any(c in value for c in _MARKUP) else value
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "OUS":  # numbers and dates hold no markup
+            return value
+        if not any(isinstance(v, str) and any(c in v for c in _MARKUP) for v in value.flat):
+            return value
+        return np.vectorize(_inert, otypes=[object])(value)
+    if isinstance(value, (list, tuple)):
+        escaped = [_inert(v) for v in value]
+        return value if escaped == list(value) else type(value)(escaped)
+    return value
+
+
+def inert(figure: go.Figure) -> go.Figure:
+    """`figure` with the text of its data and annotations escaped for plotly's HTML
+    (changed in place and returned; values without markup are not touched, so a large
+    figure is not validated again)."""
+    for trace in figure.data:
+        for prop in _DATA_TEXT:
+            if prop not in trace:
+                continue
+            value = trace[prop]
+            escaped = _inert(value)
+            if escaped is not value:
+                trace[prop] = escaped
+    for annotation in figure.layout.annotations:
+        if isinstance(annotation.text, str):
+            annotation.text = _inert(annotation.text)
+    return figure
+
+
+def plot(figure: go.Figure, **kwargs: Any) -> Any:
+    """Draw `figure` with `st.plotly_chart(**kwargs)` after escaping its data (see the
+    module docstring); returns what st.plotly_chart returns (a selection event)."""
+    return st.plotly_chart(inert(figure), **kwargs)
 
 
 # plotly.express validates and reshapes its input on every call (about 0.1 s a figure);

@@ -10,6 +10,7 @@ import streamlit as st
 
 from core.showcase.images import image_source, placeholder_svg, svg_data_url
 from core.showcase.items import ItemView
+from dashboard.text import md
 
 COLUMNS = 4
 
@@ -31,11 +32,11 @@ def item_gallery(items: Sequence[ItemView], *, key: str, all_images: bool = Fals
                 st.image(
                     image_source(image.image_url, item.name),
                     caption=("★ " if image.is_primary and all_images else "")
-                    + (image.alt_text or item.name),
+                    + md(image.alt_text or item.name),
                     width="stretch",
                 )
-            st.markdown(f"**{item.display_order}. {item.name}**")
-            st.caption(f"{item.item_type} · {item.price_text}")
+            st.markdown(f"**{item.display_order}. {md(item.name)}**")
+            st.caption(md(f"{item.item_type} · {item.price_text}"))
 
 
 def palette(colors: Sequence[dict]) -> None:

@@ -7,9 +7,10 @@ import uuid
 
 import streamlit as st
 
-from core.bootstrap import prepare_database
+from core.bootstrap import prepare_database, prepared_in_this_process
 from core.db import Actor
 from core.errors import DomainError
+from dashboard.text import md
 
 log = logging.getLogger("dashboard")
 
@@ -20,10 +21,12 @@ log = logging.getLogger("dashboard")
 def ensure_database() -> bool:
     """Migrate and seed once per process; later reruns hit the cache.
 
-    On an empty database core creates the first administrator and prints its one-time
-    password to the server's terminal.
+    dashboard/server.py does it when the server starts (and prints the first
+    administrator's one-time password then); run as `streamlit run dashboard/app.py`
+    (or under AppTest) it happens here, at the first visit.
     """
-    prepare_database()
+    if not prepared_in_this_process():
+        prepare_database()
     return True
 
 
@@ -37,7 +40,8 @@ def current_actor() -> Actor:
 def show_error(exc: Exception) -> None:
     """Show a known error's message; log anything else and show only a reference."""
     if isinstance(exc, DomainError):
-        st.error(exc.message, icon=":material/error:")
+        # A message may quote what the person typed (a name, a code): text, not Markdown.
+        st.error(md(exc.message), icon=":material/error:")
         return
     reference = uuid.uuid4().hex[:8]
     log.exception("unexpected error, reference %s", reference, exc_info=exc)

@@ -1,17 +1,20 @@
 """Who is signed in to this browser session, kept fresh on every rerun.
 
-Session state holds the Identity core.auth returned and the time of the last rerun. Each
-rerun ends the session after FASHIONISTAS_SESSION_MINUTES without activity, and reloads the
-identity from the database, so a deactivated account or changed roles take effect at once.
+Session state holds the Identity core.auth returned (with its sign-in session's token) and
+the time of the last rerun. Each rerun ends the session after FASHIONISTAS_SESSION_MINUTES
+without activity, and reloads the identity through its database session, which also
+extends that session: a deactivated account, a sign-out elsewhere or changed roles take
+effect at once, and signing out here ends the database session too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import streamlit as st
 
-from core.auth import Identity, load_identity, sign_in_with_oidc
+from core.auth import Identity, end_session, load_identity, sign_in_with_oidc, why_ended
 from core.config import Settings
 from core.db import Actor
 from core.errors import DomainError
@@ -25,6 +28,8 @@ OIDC_REFUSED = "auth.oidc_refused"
 EXPIRED = "Your session ended after {minutes} minutes without activity. Please sign in again."
 DEACTIVATED = "Your account is no longer active. Ask an administrator if this is a mistake."
 SIGNED_OUT = "You are signed out."
+ENDED = "Your session has ended. Please sign in again."
+PASSWORD_CHANGED = "Your password was changed, which ended this session. Please sign in again."
 
 
 def auth_mode() -> str:
@@ -75,7 +80,13 @@ def pop_flash() -> tuple[str, str] | None:
 
 
 def sign_out(message: str | None = SIGNED_OUT, kind: str = "info") -> None:
-    """Forget everything this session held; OIDC also drops the identity cookie."""
+    """End the sign-in session in the database and forget everything this browser session
+    held; OIDC also drops the identity cookie."""
+    identity = st.session_state.get(IDENTITY)
+    if isinstance(identity, Identity) and identity.session_token:
+        # With the database away the session still ends by idling.
+        with contextlib.suppress(DomainError):
+            end_session(identity.session_token)
     for key in list(st.session_state.keys()):
         del st.session_state[key]
     if message:
@@ -98,13 +109,27 @@ def current_identity() -> Identity | None:
         sign_out(EXPIRED.format(minutes=f"{minutes:g}"), "warning")
         return None
 
-    fresh = load_identity(identity.user_id)
+    fresh = load_identity(identity.session_token)
     if fresh is None:
-        sign_out(DEACTIVATED, "error")
+        message, kind = _why(why_ended(identity.session_token) or "", minutes)
+        sign_out(message, kind)
         return None
     st.session_state[IDENTITY] = fresh
     st.session_state[LAST_ACTIVITY] = now
     return fresh
+
+
+def _why(reason: str, minutes: float) -> tuple[str, str]:
+    """What to tell a person whose database session ended, by its reason."""
+    if reason == "expired":
+        return EXPIRED.format(minutes=f"{minutes:g}"), "warning"
+    if reason in ("deactivated", "erased"):
+        return DEACTIVATED, "error"
+    if reason == "password_changed":
+        return PASSWORD_CHANGED, "warning"
+    if reason == "signed_out":
+        return SIGNED_OUT, "info"
+    return ENDED, "warning"
 
 
 def _oidc_identity() -> Identity | None:

@@ -14,6 +14,7 @@ from core.auth import (
 )
 from dashboard import registry, session
 from dashboard.runtime import show_error
+from dashboard.text import md
 
 NO_ACCESS = "You don't have access to this page."
 RESET_URL_PATH = "reset-password"
@@ -24,7 +25,7 @@ def show_flash() -> None:
     message = session.pop_flash()
     if message:
         kind, text = message
-        {"error": st.error, "warning": st.warning}.get(kind, st.info)(text)
+        {"error": st.error, "warning": st.warning}.get(kind, st.info)(md(text))
 
 
 def _narrow() -> DeltaGenerator:
@@ -155,7 +156,7 @@ def _forced_change(identity: Identity) -> None:
         "Choose your own password to continue."
     )
     if change_password_form(identity, key="forced_change"):
-        fresh = load_identity(identity.user_id)
+        fresh = load_identity(identity.session_token)
         if fresh is None:
             session.sign_out(session.DEACTIVATED, "error")
         else:
@@ -173,8 +174,8 @@ def sidebar(identity: Identity | None) -> None:
     if identity is None:
         return
     with st.sidebar:
-        st.markdown(f"**{identity.full_name}**")
-        st.caption(identity.email)
+        st.markdown(f"**{md(identity.full_name)}**")
+        st.caption(md(identity.email))
         roles = ", ".join(sorted(identity.roles)) or "no role"
         st.caption(f"Roles: {roles}")
         if st.button("Sign out", icon=":material/logout:", key="sign_out"):

@@ -1,5 +1,5 @@
-"""UI pieces every page shares: table downloads, confirmation of destructive actions,
-earlier/later buttons.
+"""UI pieces every page shares: table downloads, tabs that keep their place, confirmation
+of destructive actions, earlier/later buttons.
 
 Drawing only: no core calls here (a page hands in what to run), so a page stays the one
 place that decides what runs.
@@ -7,7 +7,6 @@ place that decides what runs.
 
 from __future__ import annotations
 
-import io
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -15,53 +14,64 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from core.spreadsheets import EXCEL_MIME, table_csv, table_xlsx
 from dashboard.runtime import show_error
+from dashboard.text import md
 
 _PENDING = "widgets.confirm.{key}"
 
 
 def show_flash(key: str) -> None:
     """Show, once, the success message an action left in `st.session_state[key]` before
-    its rerun (a message written just before `st.rerun()` would never be seen)."""
+    its rerun (a message written just before `st.rerun()` would never be seen). The
+    message is text: the names it quotes are not Markdown."""
     message = st.session_state.pop(key, None)
     if message:
-        st.success(message, icon=":material/check_circle:")
+        st.success(md(message), icon=":material/check_circle:")
 
 
 def download_table(table: pd.DataFrame, name: str, *, key: str, excel: bool = False) -> None:
-    """A CSV download of `table` (and an Excel one when `excel`), saved as `name`.csv/.xlsx."""
+    """A CSV download of `table` (and an Excel one when `excel`), saved as `name`.csv/.xlsx.
+    The files come from core.spreadsheets, so no cell of them is a live formula."""
     columns = st.columns(2 if excel else 1, gap="small")
     columns[0].download_button(
         "Download CSV",
-        table.to_csv(index=False).encode(),
+        table_csv(table),
         file_name=f"{name}.csv",
         mime="text/csv",
         icon=":material/download:",
         key=f"{key}_csv",
     )
     if excel:
-        buffer = io.BytesIO()
-        # Excel cannot store time-zone-aware datetimes; the sheet shows them in UTC.
-        sheet = table.copy()
-        for column in sheet.columns:
-            if isinstance(sheet[column].dtype, pd.DatetimeTZDtype):
-                sheet[column] = sheet[column].dt.tz_convert("UTC").dt.tz_localize(None)
-        sheet.to_excel(buffer, index=False, sheet_name=name[:31] or "data")
         columns[1].download_button(
             "Download Excel",
-            buffer.getvalue(),
+            table_xlsx(table, sheet=name),
             file_name=f"{name}.xlsx",
-            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            mime=EXCEL_MIME,
             icon=":material/table_view:",
             key=f"{key}_xlsx",
         )
 
 
+def kept_tabs(labels: Sequence[str], *, key: str, link: bool = True) -> Sequence[Any]:
+    """Tabs that stay where the person put them: the open tab is a widget value kept in
+    `st.session_state[key]`, so the rerun after an action (a flash message above, a new
+    row in a list) opens the same tab again instead of the first. With `link` the open
+    tab is also the URL's `?key=label`, so a link or a reload opens it too; tabs drawn
+    many times on one page (each chart's) keep their place without crowding the URL.
+
+    Switching tabs reruns the page (that is how the server learns the tab)."""
+    if link:
+        return st.tabs(list(labels), key=key, bind="query-params")
+    return st.tabs(list(labels), key=key, on_change="rerun")
+
+
 def confirmed(label: str, question: str, *, key: str, confirm_label: str | None = None) -> bool:
     """A two-step button for a destructive action: True on the rerun the person confirms.
 
-    The first click shows `question` with a confirm and a cancel button; only the confirm
-    returns True (once). The page then calls the core service.
+    The first click shows `question` (text, not Markdown: it names what is at stake)
+    with a confirm and a cancel button; only the confirm returns True (once). The page
+    then calls the core service. `label` is shown as Markdown.
     """
     pending = _PENDING.format(key=key)
     if not st.session_state.get(pending):
@@ -69,7 +79,7 @@ def confirmed(label: str, question: str, *, key: str, confirm_label: str | None 
             st.session_state[pending] = True
             st.rerun()
         return False
-    st.warning(question, icon=":material/warning:")
+    st.warning(md(question), icon=":material/warning:")
     yes, no = st.columns(2, gap="small")
     if yes.button(confirm_label or f"Yes, {label.lower()}", type="primary", key=f"{key}_yes"):
         st.session_state.pop(pending, None)

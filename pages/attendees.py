@@ -28,7 +28,10 @@ except Exception as exc:
     show_error(exc)
     st.stop()
 if not events:
-    st.info("There are no events yet. Create one on the Events page, then sell tickets.")
+    st.info(
+        "No events to show: you see the attendees of the events you organise or work."
+        " Create one on the Events page, or ask an event's organizer to add you to its staff."
+    )
     st.stop()
 
 event_id = pick_event(events, key="att_event")

@@ -24,6 +24,7 @@ from core.audit.browse import (
 from core.audit.chain import verify_chain
 from dashboard import session
 from dashboard.runtime import show_error
+from dashboard.text import md
 
 ANY = "Any"
 PAGE_SIZE = 25
@@ -131,7 +132,7 @@ def _diff_table(entry: AuditEntry) -> pd.DataFrame:
 
 if page.unknown_actor:
     st.warning(
-        f"No user has the email {filters.actor_email}; check the spelling.",
+        md(f"No user has the email {filters.actor_email}; check the spelling."),
         icon=":material/person_off:",
     )
 elif not page.entries:
@@ -146,15 +147,15 @@ elif not page.entries:
 for entry in page.entries:
     record_label = f" · {entry.record_id}" if entry.record_id else ""
     title = (
-        f"{entry.created_at:%Y-%m-%d %H:%M:%S} · **{entry.action}** · {entry.table_name}"
-        f"{record_label} · {entry.actor}"
+        f"{entry.created_at:%Y-%m-%d %H:%M:%S} · **{md(entry.action)}** · {md(entry.table_name)}"
+        f"{md(record_label)} · {md(entry.actor)}"
     )
     with st.expander(title):
         meta = [f"IP {entry.ip_address or '—'}", f"user agent {entry.user_agent or '—'}"]
         meta.append("sealed" if entry.sealed else "waiting to be sealed")
         if entry.is_redacted:
             meta.append("personal data erased (GDPR)")
-        st.caption(" · ".join(meta) + f" · seq {entry.seq}")
+        st.caption(md(" · ".join(meta) + f" · seq {entry.seq}"))
         diff = _diff_table(entry)
         if diff.empty:
             st.caption("No field values recorded.")

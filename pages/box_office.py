@@ -26,8 +26,10 @@ from core.services.box_office import (
     take_payment,
 )
 from dashboard import session
+from dashboard.forms import number_input
 from dashboard.registry import PAGES_DIR
 from dashboard.runtime import show_error
+from dashboard.text import md
 
 # Shared with pages/seat_map.py: one checkout session per browser session, so seats the
 # seat map holds are part of the sale here; and the seats it sends over to be sold.
@@ -48,7 +50,7 @@ checkout_session = st.session_state.setdefault(CHECKOUT_SESSION, new_checkout_se
 
 done = st.session_state.pop(DONE, None)
 if done:
-    st.success(done, icon=":material/check_circle:")
+    st.success(md(done), icon=":material/check_circle:")
 
 seats_for_sale = st.session_state.get(SEATS_FOR_SALE)
 pinned = uuid.UUID(seats_for_sale["event_id"]) if seats_for_sale else None
@@ -72,7 +74,10 @@ if pinned is not None and pinned not in {e.event_id for e in events}:
             0, SaleEventOption(pinned, extra.title, extra.start_date, extra.venue_name, True)
         )
 if not events:
-    st.info("No published event is on sale. Publish an event to sell its tickets here.")
+    st.info(
+        "No event of yours is on sale: you sell for the published events you organise or"
+        " work. Publish one, or ask an event's organizer to add you to its staff."
+    )
     st.stop()
 
 by_id = {str(e.event_id): e for e in events}
@@ -131,8 +136,10 @@ if seats_for_sale:
     labels = ", ".join(seats_for_sale["labels"][:30])
     more = len(seat_ids) - 30
     st.info(
-        f"Seats from the seat map ({len(seat_ids)}): {labels}"
-        + (f" and {more} more" if more > 0 else ""),
+        md(
+            f"Seats from the seat map ({len(seat_ids)}): {labels}"
+            + (f" and {more} more" if more > 0 else "")
+        ),
         icon=":material/event_seat:",
     )
     if st.button("Remove these seats", key="bo_clear_seats", icon=":material/close:"):
@@ -149,9 +156,9 @@ with st.form(f"bo_sale_{event_id}"):
         for i, tt in enumerate(sellable):
             limit = f", at most {tt.max_per_order} per order" if tt.max_per_order else ""
             quantities[tt.ticket_type_id] = int(
-                columns[i % len(columns)].number_input(
-                    f"{tt.name} · ${tt.price:,.2f}",
-                    min_value=0,
+                number_input(
+                    columns[i % len(columns)],
+                    f"{md(tt.name)} · ${tt.price:,.2f}",
                     value=0,
                     step=1,
                     key=f"bo_qty_{tt.ticket_type_id}",
@@ -233,7 +240,7 @@ if pending:
     figures = st.columns(4)
     figures[0].metric("Subtotal", f"${quote.subtotal:,.2f}")
     figures[1].metric(
-        "Discount", f"-${quote.discount:,.2f}", help=quote.code and f"Code {quote.code}"
+        "Discount", f"-${quote.discount:,.2f}", help=quote.code and f"Code {md(quote.code)}"
     )
     figures[2].metric("Tax", f"${quote.tax:,.2f}")
     figures[3].metric("Total", f"${quote.total:,.2f}")

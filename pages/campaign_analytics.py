@@ -5,7 +5,6 @@ plan, the e-mail funnel, social engagement by platform, and what promo codes sol
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -20,15 +19,11 @@ from core.analytics.metrics import CampaignFigures
 from core.analytics.window import DateWindow
 from core.models.marketing import CAMPAIGN_STATUSES
 from dashboard import session
-from dashboard.analytics import chosen_range, date_range, rollup_status
+from dashboard.analytics import date_range, rollup_status
 from dashboard.charts import bars, count, lines, money, percent, rate, show_chart, times
 from dashboard.runtime import show_error
 from dashboard.widgets import show_flash
 
-# Shared with the sponsor ROI page: one date range for the marketing dashboards.
-WINDOW = "analytics_window"
-# The last 30 days when a person first opens the marketing dashboards.
-DEFAULT_DAYS = 30
 FLASH = "campaign_analytics.flash"
 TOP = 15
 METRICS = {
@@ -54,9 +49,8 @@ except Exception as exc:
     show_error(exc)
     st.stop()
 
-today = datetime.now(UTC).date()
 row1 = st.columns([2, 3, 3])
-picked = date_range(row1[0])
+first, last = date_range(row1[0])
 event_names = {str(e): title for e, title in options.events}
 events = row1[1].multiselect(
     "Events (none: all)",
@@ -66,15 +60,14 @@ events = row1[1].multiselect(
     persist_state="session",
 )
 chosen_events = set(events)
-span = picked if isinstance(picked, tuple) and len(picked) == 2 else (today, today)
 # Only campaigns running in the range (and of the chosen events) are offered: a few
 # hundred options at most instead of every campaign ever run.
 campaign_names = {
     str(c.campaign_id): f"{c.name} · {c.status}"
     for c in options.campaigns
     if (not chosen_events or str(c.event_id) in chosen_events)
-    and c.start_date <= span[1]
-    and c.end_date >= span[0]
+    and c.start_date <= last
+    and c.end_date >= first
 }
 campaigns = row1[2].multiselect(
     "Campaigns (none: all)",
@@ -96,7 +89,6 @@ statuses = row2[1].multiselect(
     key="campaign_analytics_statuses",
     persist_state="session",
 )
-first, last = chosen_range(picked)
 try:
     window = DateWindow(first, last)
     board = get_campaign_dashboard(

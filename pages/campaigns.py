@@ -39,8 +39,9 @@ from core.marketing.segments import (
 from core.models.identity import USER_TYPES
 from core.models.marketing import CAMPAIGN_STATUSES, PROMOTIONAL_DISCOUNT_TYPES, SOCIAL_PLATFORMS
 from dashboard import session
+from dashboard.forms import number_input
 from dashboard.runtime import show_error
-from dashboard.widgets import download_table, show_flash
+from dashboard.widgets import download_table, kept_tabs, show_flash
 
 ANY = "Any"
 FLASH = "campaigns.flash"
@@ -78,10 +79,10 @@ def _campaign_form(prefix: str, initial: CampaignDraft) -> CampaignDraft:
         index=CAMPAIGN_STATUSES.index(initial.status),
         key=f"{prefix}_status",
     )
-    budget = top[2].number_input(
+    budget = number_input(
+        top[2],
         "Budget",
         value=None if initial.budget is None else float(initial.budget),
-        min_value=0.0,
         step=1000.0,
         format="%.2f",
         key=f"{prefix}_budget",
@@ -106,24 +107,24 @@ def _campaign_form(prefix: str, initial: CampaignDraft) -> CampaignDraft:
         key=f"{prefix}_channels",
     )
     goals = st.columns(3)
-    tickets = goals[0].number_input(
+    tickets = number_input(
+        goals[0],
         "Goal: tickets",
         value=initial.goals.get("tickets"),
-        min_value=0,
         step=10,
         key=f"{prefix}_goal_tickets",
     )
-    impressions = goals[1].number_input(
+    impressions = number_input(
+        goals[1],
         "Goal: impressions",
         value=initial.goals.get("impressions"),
-        min_value=0,
         step=1000,
         key=f"{prefix}_goal_impressions",
     )
-    roas = goals[2].number_input(
+    roas = number_input(
+        goals[2],
         "Goal: ROAS",
         value=initial.goals.get("target_roas"),
-        min_value=0.0,
         step=0.5,
         key=f"{prefix}_goal_roas",
     )
@@ -173,8 +174,8 @@ def _campaign_picker(key: str) -> uuid.UUID | None:
     )
 
 
-list_tab, content_tab, codes_tab, segments_tab = st.tabs(
-    ["Campaigns", "E-mails & posts", "Promo codes", "Segments"]
+list_tab, content_tab, codes_tab, segments_tab = kept_tabs(
+    ["Campaigns", "E-mails & posts", "Promo codes", "Segments"], key="tab"
 )
 
 with list_tab:
@@ -396,11 +397,11 @@ with codes_tab:
         cols = st.columns(4)
         text_code = cols[0].text_input("Code", key=f"code_text{generation}")
         kind = cols[1].selectbox("Type", PROMOTIONAL_DISCOUNT_TYPES, key=f"code_kind{generation}")
-        value = cols[2].number_input(
-            "Value (% or amount)", value=10.0, min_value=0.0, key=f"code_value{generation}"
+        value = number_input(
+            cols[2], "Value (% or amount)", value=10.0, key=f"code_value{generation}"
         )
-        limit = cols[3].number_input(
-            "Usage limit", value=None, min_value=1, step=1, key=f"code_limit{generation}"
+        limit = number_input(
+            cols[3], "Usage limit", value=None, step=1, key=f"code_limit{generation}"
         )
         cols = st.columns(3)
         today = datetime.now(UTC).date()
@@ -503,8 +504,11 @@ with segments_tab:
             interests = cols[1].text_input(
                 "Interests (any of, comma separated)", key=f"seg_interests{generation}"
             )
-            min_orders = cols[2].number_input(
-                "At least this many completed orders", 0, 1000, 0, key=f"seg_orders{generation}"
+            min_orders = number_input(
+                cols[2],
+                "At least this many completed orders",
+                key=f"seg_orders{generation}",
+                value=0,
             )
             criteria = SegmentCriteria(
                 user_type or None,

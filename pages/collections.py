@@ -42,9 +42,11 @@ from core.showcase.items import (
 )
 from core.showcase.uploads import ALLOWED_EXTENSIONS
 from dashboard import session
+from dashboard.forms import number_input
 from dashboard.gallery import item_gallery, palette
 from dashboard.runtime import show_error
-from dashboard.widgets import confirmed, download_table, move_buttons, show_flash
+from dashboard.text import md
+from dashboard.widgets import confirmed, download_table, kept_tabs, move_buttons, show_flash
 
 ANY = "Any"
 FLASH = "collections.flash"
@@ -102,7 +104,7 @@ def _collection_form(prefix: str, initial: CollectionDraft, *, new: bool) -> Col
     season = top[2].selectbox(
         "Season", seasons, index=seasons.index(initial.season or ""), key=f"{prefix}_season"
     )
-    year = top[3].number_input("Year", value=initial.year, step=1, key=f"{prefix}_year")
+    year = number_input(top[3], "Year", value=initial.year, step=1, key=f"{prefix}_year")
     description = st.text_area(
         "Description", value=initial.description or "", key=f"{prefix}_description"
     )
@@ -168,14 +170,20 @@ def _item_form(prefix: str, initial: ItemDraft) -> ItemDraft:
     colors = lists[1].text_input("Colours", value=", ".join(initial.colors), key=f"{prefix}_col")
     sizes = lists[2].text_input("Sizes", value=", ".join(initial.sizes), key=f"{prefix}_sizes")
     price = st.columns(3)
-    low = price[0].number_input(
-        "Price from", value=None if initial.price_min is None else float(initial.price_min),
-        step=10.0, key=f"{prefix}_min",
-    )  # fmt: skip
-    high = price[1].number_input(
-        "Price to", value=None if initial.price_max is None else float(initial.price_max),
-        step=10.0, key=f"{prefix}_max",
-    )  # fmt: skip
+    low = number_input(
+        price[0],
+        "Price from",
+        value=None if initial.price_min is None else float(initial.price_min),
+        step=10.0,
+        key=f"{prefix}_min",
+    )
+    high = number_input(
+        price[1],
+        "Price to",
+        value=None if initial.price_max is None else float(initial.price_max),
+        step=10.0,
+        key=f"{prefix}_max",
+    )
     currency = price[2].selectbox(
         "Currency", CURRENCIES,
         index=CURRENCIES.index(initial.currency) if initial.currency in CURRENCIES else 0,
@@ -196,7 +204,7 @@ def _item_form(prefix: str, initial: ItemDraft) -> ItemDraft:
 
 
 tab_names = ["Collections"] + (["New collection"] if own_designers else [])
-tabs = st.tabs(tab_names)
+tabs = kept_tabs(tab_names, key="tab")
 
 if own_designers:
     with tabs[1]:
@@ -267,19 +275,19 @@ with tabs[0]:
         show_error(exc)
         st.stop()
     row, draft = detail.row, detail.draft
-    st.subheader(f"{row.name} · {row.status}")
+    st.subheader(f"{md(row.name)} · {row.status}")
     st.markdown(
-        f"**{row.designer_name}** · {(row.season or '').title()} {row.year or ''}"
+        f"**{md(row.designer_name)}** · {(row.season or '').title()} {row.year or ''}"
         f" · {row.items} pieces · {row.shows} shows"
-        + (f" · shown at {row.event_title}" if row.event_title else "")
+        + (f" · shown at {md(row.event_title)}" if row.event_title else "")
     )
     if draft.description:
-        st.write(draft.description)
+        st.markdown(md(draft.description))
     if draft.inspiration:
-        st.caption(f"Inspiration: {draft.inspiration}")
+        st.caption(f"Inspiration: {md(draft.inspiration)}")
     palette(list(draft.color_palette))
     if draft.materials:
-        st.caption("Materials: " + ", ".join(draft.materials))
+        st.caption("Materials: " + md(", ".join(draft.materials)))
 
     if detail.can_edit and detail.next_statuses:
         moves = st.columns(len(detail.next_statuses) + 2)
@@ -371,12 +379,12 @@ with tabs[0]:
                         st.session_state[FLASH] = f"{edited_item.name} saved."
                         st.rerun()
 
-            st.markdown(f"**Images of {item.name}** ({len(item.images)})")
+            st.markdown(f"**Images of {md(item.name)}** ({len(item.images)})")
             for image in item.images:
                 line = st.columns([5, 1, 1])
                 line[0].caption(
                     ("★ primary · " if image.is_primary else "")
-                    + f"{image.alt_text or ''} · {image.image_url[:60]}"
+                    + md(f"{image.alt_text or ''} · {image.image_url[:60]}")
                 )
                 if not image.is_primary and line[1].button(
                     "Make primary", key=f"img_primary_{image.image_id}"

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from core.gdpr.discovery import TITLES, discover_request
-from core.gdpr.erasure import erase
+from core.gdpr.erasure import MatchesToReview, erase, find_matches
 from core.gdpr.export import export_bundle, request_export
 from core.gdpr.rectification import RECTIFIABLE, current_values, rectify, set_restriction
 from core.gdpr.requests import (
@@ -31,15 +31,22 @@ from core.gdpr.requests import (
     start_processing,
     verify_identity,
 )
+from core.gdpr.review import MatchView, decide_matches, list_matches
 from dashboard import session
 from dashboard.runtime import show_error
-from dashboard.widgets import confirmed, download_table, show_flash
+from dashboard.text import md
+from dashboard.widgets import confirmed, download_table, kept_tabs, show_flash
 
 ANY = "Any"
 FLASH = "dsr.flash"
 PICKED = "dsr_pick"
 DIFF = "dsr.diff"
 NEW_FORM = "dsr.new_form"
+STOPPED = "dsr.erasure_stopped"
+DECISION_LABELS = {
+    "keep": "Keep: someone else's record",
+    "erase": "Erase: it is this person's",
+}
 DUE_LABELS = {"overdue": "Overdue", "due_soon": "Due within 7 days", "on_time": "", "closed": ""}
 DUE_FILTERS = {ANY: None, "Overdue": "overdue", "Due within 7 days": "due_soon"}
 SORTS = {
@@ -95,12 +102,28 @@ def _table(rows: list[RequestSummary]) -> pd.DataFrame:
     )
 
 
+def _matches_table(matches: list[MatchView]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "#": list(range(1, len(matches) + 1)),
+            "Record": [m.record for m in matches],
+            "Field": [f"{m.cell.table}.{m.cell.column}" for m in matches],
+            "Found": [", ".join(m.matched) for m in matches],
+            "Value now": [m.value for m in matches],
+            "Decision": [DECISION_LABELS.get(m.decision or "", "to decide") for m in matches],
+            "Reason": [m.reason or "" for m in matches],
+            "Decided by": [m.decided_by or "" for m in matches],
+            "Decided at": pd.to_datetime([m.decided_at for m in matches], utc=True),
+        }
+    )
+
+
 def _highlight(row: pd.Series) -> list[str]:
     colour = {"Overdue": "#fde2e1", "Due within 7 days": "#fff4d6"}.get(row["Deadline"], "")
     return [f"background-color: {colour}" if colour else ""] * len(row)
 
 
-work_list, intake = st.tabs(["Requests", "New request"])
+work_list, intake = kept_tabs(["Requests", "New request"], key="tab")
 
 with intake:
     form_id = st.session_state.get(NEW_FORM, 0)
@@ -226,20 +249,20 @@ except Exception as exc:
 summary = detail.summary
 is_open = summary.status in ("pending", "processing")
 
-st.subheader(f"{summary.request_type.capitalize()} request · {summary.subject_email}")
+st.subheader(f"{summary.request_type.capitalize()} request · {md(summary.subject_email)}")
 top = st.columns(4)
 top[0].metric("Status", summary.status)
 top[1].metric("Due", f"{summary.due_at:%Y-%m-%d}")
-top[2].metric("Assigned to", summary.assignee_name or "nobody")
-top[3].metric("Account", summary.subject_name or "no account")
+top[2].metric("Assigned to", md(summary.assignee_name or "nobody"))
+top[3].metric("Account", md(summary.subject_name or "no account"))
 if summary.due == "overdue":
     st.error("This request is past its one-month deadline.", icon=":material/alarm:")
 elif summary.due == "due_soon":
     st.warning("This request is due within 7 days.", icon=":material/schedule:")
 if detail.rejection_reason:
-    st.info(f"Rejected: {detail.rejection_reason}")
+    st.info(f"Rejected: {md(detail.rejection_reason)}")
 if detail.notes:
-    st.caption(f"Notes: {detail.notes}")
+    st.caption(f"Notes: {md(detail.notes)}")
 
 if is_open:
     st.markdown("##### Identity and assignment")
@@ -319,6 +342,15 @@ if is_open:
 if detail.outcome:
     with st.expander("Outcome", expanded=not is_open):
         st.json(detail.outcome)
+        if summary.request_type == "erasure" and not is_open:
+            try:
+                reviewed = list_matches(actor, request_id)
+            except Exception as exc:
+                show_error(exc)
+            else:
+                if reviewed:
+                    st.caption("Matches reviewed before the erasure completed:")
+                    st.dataframe(_matches_table(reviewed), hide_index=True, width="stretch")
 
 exported_and_closed = summary.status == "completed" and detail.export_file is not None
 if not is_open and summary.request_type != "restriction" and not exported_and_closed:
@@ -382,7 +414,7 @@ def export_panel() -> None:
         )
         return
     if job is not None and job.status == "failed":
-        st.error(f"The export failed: {job.error}", icon=":material/error:")
+        st.error(f"The export failed: {md(job.error)}", icon=":material/error:")
     if current.export_file and current.exported_at is not None:
         st.caption(
             f"Exported {current.exported_at:%Y-%m-%d %H:%M} UTC · fingerprint"
@@ -422,25 +454,118 @@ elif summary.status == "processing":
     # Poll every two seconds only while a job is queued or running.
     st.fragment(export_panel, run_every=2 if _running(detail.export_job) else None)()
 
-if summary.request_type == "erasure" and summary.status == "processing":
+
+def erasure_panel() -> None:
+    """Matches in other people's records, their decisions, and completing the erasure."""
     st.markdown("##### Erasure")
     st.caption(
-        "Anonymizes the person everywhere (orders keep their numbers, amounts, dates and"
-        " tax), redacts audit entries, and proves with a scan of every text and JSON column"
-        " that their email, name and phone are gone; otherwise nothing changes."
+        "Anonymizes the person everywhere the registry of personal data finds them (orders"
+        " keep their numbers, amounts, dates and tax), redacts audit entries, and proves"
+        " with a scan of every text and JSON column that their e-mail, name and phone are"
+        " gone, except where a match below is kept with a reason."
     )
+    stopped = st.session_state.pop(STOPPED, None)
+    if stopped:
+        st.warning(stopped, icon=":material/rule:")
+    try:
+        matches = list_matches(actor, request_id)
+    except Exception as exc:
+        show_error(exc)
+        return
+    undecided = [m for m in matches if m.decision is None]
+    st.markdown("###### Matches in other records")
+    st.caption(
+        "Places outside the person's own records that hold their e-mail, name or phone:"
+        " someone else's order with the same number, a namesake, a text mentioning them."
+        " Decide each: erase it (it is this person's after all) or keep it, saying whose"
+        " it is. The scan also runs when the erasure completes; new matches stop it."
+    )
+    if st.button("Check for matches", key="dsr_find_matches", icon=":material/search:"):
+        try:
+            with st.spinner("Trying the erasure and scanning every table…"):
+                scanned = find_matches(actor, request_id)
+        except Exception as exc:
+            show_error(exc)
+        else:
+            _done(
+                f"The scan found {scanned.found} match(es) outside the person's own records"
+                f" ({scanned.new} new, {scanned.undecided} to decide)."
+                if scanned.found
+                else "No matches outside the person's own records: the erasure can complete."
+            )
+    if matches:
+        table = _matches_table(matches)
+        st.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "Decided at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")
+            },
+        )
+        numbers = {str(m.match_id): i for i, m in enumerate(matches, start=1)}
+        with st.form("dsr_decide", clear_on_submit=True):
+            every = st.checkbox(f"All undecided matches ({len(undecided)})", key="dsr_match_all")
+            chosen = st.multiselect(
+                "Or these matches",
+                tuple(numbers),
+                format_func=lambda k: (
+                    f"#{numbers[k]} {matches[numbers[k] - 1].record}"
+                    f" · {matches[numbers[k] - 1].cell.column}"
+                ),
+                key="dsr_match_pick",
+            )
+            decision = st.radio(
+                "Decision",
+                ("keep", "erase"),
+                format_func=DECISION_LABELS.get,
+                key="dsr_match_decision",
+            )
+            reason = st.text_input(
+                "Reason (required to keep: whose record it is)",
+                max_chars=500,
+                key="dsr_match_reason",
+            )
+            submitted = st.form_submit_button("Record decision", key="dsr_match_submit")
+        if submitted:
+            ids = [m.match_id for m in undecided] if every else [uuid.UUID(k) for k in chosen]
+            try:
+                n = decide_matches(actor, request_id, ids, decision, reason)
+            except Exception as exc:
+                show_error(exc)
+            else:
+                _done(f"{n} decision(s) recorded.")
+    else:
+        st.caption("No matches recorded yet.")
+    if undecided:
+        st.info(
+            f"{len(undecided)} match(es) still need a decision; completing stops while the"
+            " scan finds them.",
+            icon=":material/pending_actions:",
+        )
     if confirmed(
-        "Erase this person",
-        f"Erase every personal record of {summary.subject_email}? This cannot be undone.",
+        "Complete erasure",
+        f"Erase every personal record of {summary.subject_email}, keeping only the matches"
+        " decided 'keep'? This cannot be undone.",
         key="dsr_erase",
     ):
         try:
             result = erase(actor, request_id)
+        except MatchesToReview as exc:
+            st.session_state[STOPPED] = exc.message
+            st.rerun()
         except Exception as exc:
             show_error(exc)
         else:
-            tables = ", ".join(f"{t}: {n}" for t, n in sorted(result.counts.items()))
-            _done(f"The person is erased ({tables}); the request is completed.")
+            done = ", ".join(f"{t}: {n}" for t, n in sorted(result.counts.items()))
+            _done(
+                f"The person is erased ({done}; {result.matches_kept} match(es) kept,"
+                f" {result.matches_erased} erased); the request is completed."
+            )
+
+
+if summary.request_type == "erasure" and summary.status == "processing":
+    erasure_panel()
 
 if summary.request_type == "rectification" and summary.status == "processing":
     st.markdown("##### Rectification")

@@ -10,6 +10,7 @@ import streamlit as st
 
 from core.showcase.analytics import METRICS, analytics_designers, designer_analytics
 from dashboard import session
+from dashboard.charts import plot
 from dashboard.runtime import show_error
 from dashboard.widgets import download_table
 
@@ -71,14 +72,14 @@ daily = figures.daily.set_index("date")
 series = daily.resample("W-MON", label="left", closed="left").sum() if weekly else daily
 long = series.reset_index().melt(id_vars="date", var_name="metric", value_name="count")
 long["metric"] = long["metric"].map(NAMES)
-st.plotly_chart(
+plot(
     px.line(
         long[long["metric"].isin([NAMES["profile_views"], NAMES["collection_views"]])],
         x="date", y="count", color="metric", title="Views",
     ),
     key="dan_views",
 )  # fmt: skip
-st.plotly_chart(
+plot(
     px.bar(
         long[~long["metric"].isin([NAMES["profile_views"], NAMES["collection_views"]])],
         x="date", y="count", color="metric", title="Favorites, shares and click-throughs",
@@ -86,7 +87,7 @@ st.plotly_chart(
     key="dan_engagement",
 )  # fmt: skip
 if not figures.by_collection.empty:
-    st.plotly_chart(
+    plot(
         px.bar(figures.by_collection, x="views", y="collection", orientation="h",
                title="Views by collection"),
         key="dan_collections",

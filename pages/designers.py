@@ -30,8 +30,10 @@ from core.showcase.designers import (
 )
 from core.showcase.inputs import dated_lines, lines_text
 from dashboard import session
+from dashboard.forms import number_input
 from dashboard.runtime import show_error
-from dashboard.widgets import download_table, show_flash
+from dashboard.text import md
+from dashboard.widgets import download_table, kept_tabs, show_flash
 
 ANY = "Any"
 FLASH = "designers.flash"
@@ -84,8 +86,8 @@ def _profile_form(prefix: str, initial: DesignerDraft) -> DesignerDraft:
     )
     city = contact[3].text_input("City", value=initial.city or "", key=f"{prefix}_city")
     more = st.columns(3)
-    years = more[0].number_input(
-        "Years active", value=initial.years_active, step=1, key=f"{prefix}_years"
+    years = number_input(
+        more[0], "Years active", value=initial.years_active, step=1, key=f"{prefix}_years"
     )
     portrait = more[1].text_input(
         "Portrait image URL", value=initial.profile_image_url or "", key=f"{prefix}_portrait"
@@ -141,7 +143,7 @@ offer_new = can_manage and (admin or not own_profiles)
 tab_names = ["Designers", "Collaborations"]
 if offer_new:
     tab_names.append("New profile")
-tabs = st.tabs(tab_names)
+tabs = kept_tabs(tab_names, key="tab")
 
 with tabs[0]:
     filters = st.columns([3, 2, 1, 1])
@@ -190,12 +192,12 @@ with tabs[0]:
             badges.append("verified")
         if row.is_featured:
             badges.append("featured")
-        st.subheader(f"{row.name} · {' · '.join(badges)}")
+        st.subheader(f"{md(row.name)} · {' · '.join(badges)}")
         st.markdown(
-            f"**{draft.brand_name or '—'}** · {draft.specialty or 'no specialty'}"
-            f" · {draft.city or 'no city'} · {draft.years_active or 0} years active"
+            f"**{md(draft.brand_name or '—')}** · {md(draft.specialty or 'no specialty')}"
+            f" · {md(draft.city or 'no city')} · {draft.years_active or 0} years active"
         )
-        st.write(draft.bio or "No biography yet.")
+        st.markdown(md(draft.bio or "No biography yet."))
         facts = st.columns(3)
         facts[0].metric("Collections", row.collections)
         facts[1].metric("Published", row.published)
@@ -204,15 +206,15 @@ with tabs[0]:
             links = [f"{k}: {v}" for k, v in draft.social.items()]
             if draft.website_url:
                 links.insert(0, draft.website_url)
-            st.caption(" · ".join(links))
+            st.caption(md(" · ".join(links)))
         lists = st.columns(2)
         lists[0].markdown(
             "**Awards**  \n"
-            + (lines_text(list(draft.awards), "name").replace("\n", "  \n") or "none")
+            + (md(lines_text(list(draft.awards), "name")).replace("\n", "  \n") or "none")
         )
         lists[1].markdown(
             "**Press**  \n"
-            + (lines_text(list(draft.press), "outlet").replace("\n", "  \n") or "none")
+            + (md(lines_text(list(draft.press), "outlet")).replace("\n", "  \n") or "none")
         )
         if detail.collaborations:
             st.markdown("**Collaborations**")

@@ -25,8 +25,10 @@ from core.services.discounts import (
     update_discount_code,
 )
 from dashboard import session
+from dashboard.forms import number_input
 from dashboard.runtime import show_error
-from dashboard.widgets import confirmed, download_table, show_flash
+from dashboard.text import md
+from dashboard.widgets import confirmed, download_table, kept_tabs, show_flash
 
 ANY = "Any"
 PAGE_SIZE = 100
@@ -98,14 +100,16 @@ def _draft_form(prefix: str, initial: DiscountCodeDraft, choices: CodeTargets) -
         format_func=TYPE_LABELS.get,
         key=f"{prefix}_type",
     )
-    value = top[2].number_input(
+    value = number_input(
+        top[2],
         "Value (% or amount)",
         value=float(initial.value),
         step=1.0,
         format="%.2f",
         key=f"{prefix}_value",
     )
-    maximum = top[3].number_input(
+    maximum = number_input(
+        top[3],
         "Maximum discount",
         value=None if initial.maximum_discount is None else float(initial.maximum_discount),
         step=1.0,
@@ -133,7 +137,8 @@ def _draft_form(prefix: str, initial: DiscountCodeDraft, choices: CodeTargets) -
     until_time = window[3].time_input(
         "at", value=initial.valid_until.astimezone(UTC).time(), key=f"{prefix}_until_time"
     )
-    minimum = window[4].number_input(
+    minimum = number_input(
+        window[4],
         "Minimum order amount",
         value=float(initial.minimum_order_amount),
         step=5.0,
@@ -141,7 +146,8 @@ def _draft_form(prefix: str, initial: DiscountCodeDraft, choices: CodeTargets) -
         key=f"{prefix}_minimum",
     )
     rules = st.columns(4)
-    usage_limit = rules[0].number_input(
+    usage_limit = number_input(
+        rules[0],
         "Usage limit",
         value=initial.usage_limit,
         step=1,
@@ -196,7 +202,7 @@ def _draft_form(prefix: str, initial: DiscountCodeDraft, choices: CodeTargets) -
     )
 
 
-codes_tab, create_tab = st.tabs(["Codes", "Create a code"])
+codes_tab, create_tab = kept_tabs(["Codes", "Create a code"], key="tab")
 
 with create_tab:
     generation = st.session_state.get(NEW_FORM, 0)
@@ -317,14 +323,14 @@ with codes_tab:
         st.stop()
     view = detail.code
 
-    st.subheader(f"{view.code} · {view.state}")
+    st.subheader(f"{md(view.code)} · {view.state}")
     figures = st.columns(4)
     limit_text = f" of {view.usage_limit:,}" if view.usage_limit is not None else ""
     figures[0].metric("Times used", f"{view.times_used:,}{limit_text}")
     figures[1].metric("Orders", f"{view.usage.orders:,}")
     figures[2].metric("Discount given", f"{view.usage.discount_given:,.2f}")
     figures[3].metric("Revenue", f"{view.usage.revenue:,.2f}")
-    st.caption(f"{view.rule} · applies to {view.applies_to}.")
+    st.caption(md(f"{view.rule} · applies to {view.applies_to}."))
     if detail.recent_orders:
         st.markdown("**Most recent orders with this code**")
         st.dataframe(

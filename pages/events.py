@@ -13,6 +13,7 @@ import streamlit as st
 
 from core.auth.permissions import COMPLIANCE_MANAGE
 from core.models.events import EVENT_STATUSES, EVENT_TYPES
+from core.services.event_staff import assign_staff, get_event_staff, remove_staff
 from core.services.events import (
     EDITABLE_STATUSES,
     EVENT_SORTS,
@@ -42,9 +43,11 @@ from core.services.events import (
     update_schedule_item,
 )
 from dashboard import session
+from dashboard.forms import number_input
 from dashboard.registry import PAGES_DIR
 from dashboard.runtime import show_error
-from dashboard.widgets import confirmed, download_table, show_flash
+from dashboard.text import md
+from dashboard.widgets import confirmed, download_table, kept_tabs, show_flash
 
 PAGE_SIZE = 50
 FLASH = "events.flash"
@@ -154,17 +157,16 @@ def _event_form(prefix: str, detail: EventDetail | None) -> EventInput | None:
         key=f"{prefix}_description",
     )
     left, middle, right = st.columns(3)
-    capacity = left.number_input(
+    capacity = number_input(
+        left,
         "Event capacity (0: the ticket types alone limit it)",
-        min_value=0,
         value=(detail.capacity or 0) if detail else 0,
         step=10,
         key=f"{prefix}_capacity",
     )
-    tax = middle.number_input(
+    tax = number_input(
+        middle,
         "Tax rate (%)",
-        min_value=0.0,
-        max_value=99.99,
         value=float(detail.tax_rate * 100) if detail else 0.0,
         step=0.25,
         format="%.2f",
@@ -214,10 +216,10 @@ def _table(rows: tuple[EventRow, ...]) -> pd.DataFrame:
 
 def _details_panel(event: EventDetail, editable: bool) -> None:
     if not editable:
-        st.write(event.short_description or "")
-        st.write(event.description or "")
+        st.markdown(md(event.short_description))
+        st.markdown(md(event.description))
         if event.tags:
-            st.caption("Tags: " + ", ".join(event.tags))
+            st.caption("Tags: " + md(", ".join(event.tags)))
         return
     with st.form(f"edit_{event.event_id}"):
         data = _event_form(f"edit_{event.event_id}", event)
@@ -338,7 +340,7 @@ def _agenda_panel(event: EventDetail, editable: bool) -> None:
         if removed and _attempt(remove_schedule_item, actor, item.item_id) is not None:
             _done(f"Removed {item.title} from the agenda.")
         with st.form(f"agenda_edit_{item.item_id}"):
-            st.markdown(f"**Edit “{item.title}”**")
+            st.markdown(f"**Edit “{md(item.title)}”**")
             title = st.text_input("Title", value=item.title, key=f"ai_title_{item.item_id}")
             cols = st.columns(2)
             start = cols[0].datetime_input(
@@ -403,7 +405,7 @@ def _agenda_panel(event: EventDetail, editable: bool) -> None:
 
 def _categories_panel(event: EventDetail, editable: bool) -> None:
     if event.categories:
-        st.write("Filed under: " + ", ".join(c.name for c in event.categories))
+        st.markdown("Filed under: " + md(", ".join(c.name for c in event.categories)))
     else:
         st.info(
             "Not filed under any category yet: choose some below so people find it."
@@ -443,6 +445,71 @@ def _categories_panel(event: EventDetail, editable: bool) -> None:
             _done(f"Added the category {made.name}; choose it above to file this event under it.")
 
 
+def _staff_panel(event: EventDetail) -> None:
+    if not event.can_edit:
+        st.info("Only this event's organizer or an admin assigns its staff.")
+        return
+    key = event.event_id
+    staffing = _attempt(get_event_staff, actor, key)
+    if staffing is None:
+        return
+    st.caption(
+        "Staff assigned here sell at this event's box office and see its orders and"
+        " attendees; other events' stay closed to them."
+    )
+    if staffing.assigned:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "Name": [p.name for p in staffing.assigned],
+                    "Email": [p.email for p in staffing.assigned],
+                    "Assigned": pd.to_datetime(
+                        [p.assigned_at for p in staffing.assigned], utc=True
+                    ),
+                }
+            ),
+            hide_index=True,
+            column_config={"Assigned": DATETIME},
+        )
+        by_id = {str(p.user_id): p for p in staffing.assigned}
+        chosen = st.selectbox(
+            "Staff member",
+            tuple(by_id),
+            format_func=lambda k: by_id[k].label,
+            key=f"staff_pick_{key}",
+        )
+        person = by_id[chosen]
+        removed = confirmed(
+            "Remove from staff",
+            f"Take {person.name} off the staff of {event.title}? They will no longer sell"
+            " for it or see its orders.",
+            key=f"staff_remove_{key}_{person.user_id}",
+            confirm_label="Yes, remove them",
+        )
+        if removed and _attempt(remove_staff, actor, key, person.user_id) is not None:
+            _done(f"{person.name} no longer works {event.title}.")
+    else:
+        st.info("Nobody works this event yet: assign staff so they can sell at its box office.")
+    if not staffing.available:
+        st.caption(
+            "Everyone with the staff role works this event already."
+            if staffing.assigned
+            else "Nobody has the staff role yet: an admin gives it on Users & roles."
+        )
+        return
+    available = {str(p.user_id): p for p in staffing.available}
+    with st.form(f"staff_add_{key}"):
+        pick = st.selectbox(
+            "Assign a staff member",
+            tuple(available),
+            format_func=lambda k: available[k].label,
+            key=f"staff_add_pick_{key}",
+        )
+        added = st.form_submit_button("Assign to this event")
+    if added and _attempt(assign_staff, actor, key, uuid.UUID(pick)) is not None:
+        _done(f"{available[pick].name} now works {event.title}.")
+
+
 def _duplicate_panel(event: EventDetail) -> None:
     key = event.event_id
     with st.form(f"duplicate_{key}"):
@@ -464,9 +531,9 @@ def _duplicate_panel(event: EventDetail) -> None:
 
 
 def _event_panel(event: EventDetail) -> None:
-    st.subheader(event.title)
+    st.subheader(md(event.title))
     st.caption(
-        f"{event.status.capitalize()} · {_kind(event.type)} · {event.venue or 'no venue'} · "
+        f"{event.status.capitalize()} · {_kind(event.type)} · {md(event.venue or 'no venue')} · "
         f"{_when(event.start_date)} – {_when(event.end_date)}"
     )
     metrics = st.columns(4)
@@ -484,15 +551,17 @@ def _event_panel(event: EventDetail) -> None:
             query_params={"table": "events", "record": str(event.event_id)},
         )
     if event.cancellation_reason:
-        st.warning(f"Cancelled: {event.cancellation_reason}")
+        st.warning(f"Cancelled: {md(event.cancellation_reason)}")
     if event.status == "postponed":
-        why = f": {event.postponement_reason}" if event.postponement_reason else ""
+        why = f": {md(event.postponement_reason)}" if event.postponement_reason else ""
         first = f" (first planned for {event.original_start[:16]})" if event.original_start else ""
         st.warning(f"Postponed{why}{first}. Publish it again once the new date is set.")
     if not event.can_edit:
         st.info("Only this event's organizer or an admin can change it.")
     editable = event.can_edit and event.status in EDITABLE_STATUSES
-    tabs = st.tabs(["Details", "Status", "Agenda", "Categories", "Duplicate"])
+    tabs = kept_tabs(
+        ["Details", "Status", "Agenda", "Categories", "Staff", "Duplicate"], key="event_tab"
+    )
     with tabs[0]:
         _details_panel(event, editable)
     with tabs[1]:
@@ -502,12 +571,14 @@ def _event_panel(event: EventDetail) -> None:
     with tabs[3]:
         _categories_panel(event, editable)
     with tabs[4]:
+        _staff_panel(event)
+    with tabs[5]:
         _duplicate_panel(event)
 
 
 # -- the page -------------------------------------------------------------------------------
 
-list_tab, new_tab = st.tabs(["Events", "New event"])
+list_tab, new_tab = kept_tabs(["Events", "New event"], key="tab")
 
 # Drawn first so that nothing the list stops on can hide it.
 with new_tab:

@@ -20,7 +20,9 @@ from core.showcase.fashion_models import (
     update_model,
 )
 from dashboard import session
+from dashboard.forms import number_input
 from dashboard.runtime import show_error
+from dashboard.text import md
 from dashboard.widgets import download_table, show_flash
 
 ANY = "Any"
@@ -71,8 +73,8 @@ def _model_form(prefix: str, initial: ModelDraft) -> ModelDraft:
     featured = top[3].checkbox("Featured", value=initial.is_featured, key=f"{prefix}_feat")
     sizes = st.columns(len(MEASUREMENTS))
     measurements = {
-        m: sizes[i].number_input(
-            LABELS[m], value=initial.measurements.get(m), step=1, key=f"{prefix}_{m}"
+        m: number_input(
+            sizes[i], LABELS[m], value=initial.measurements.get(m), step=1, key=f"{prefix}_{m}"
         )
         for i, m in enumerate(MEASUREMENTS)
     }
@@ -157,7 +159,7 @@ picked = st.selectbox(
     key="mod_pick",
 )
 model = by_id[picked]
-st.subheader(model.name)
+st.subheader(md(model.name))
 try:
     walked = model_appearances(actor, uuid.UUID(picked))
 except Exception as exc:

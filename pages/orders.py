@@ -10,18 +10,21 @@ import pandas as pd
 import streamlit as st
 
 from core.auth.permissions import COMPLIANCE_MANAGE, ORDERS_REFUND
-from core.checkout.orders import cancel_order, refund_order
+from core.checkout.refunds import RefundLine, cancel_order, clean_reason, refund_order
+from core.errors import DomainError
 from core.models.ticketing import ORDER_STATUSES
 from core.services.orders import (
     OrderCursor,
     describe_refund,
     get_order,
     list_order_events,
+    refund_amount,
     search_orders,
 )
 from dashboard import session
 from dashboard.registry import PAGES_DIR
 from dashboard.runtime import show_error
+from dashboard.text import md
 from dashboard.widgets import confirmed, show_flash
 
 ANY = "Any"
@@ -89,13 +92,15 @@ except Exception as exc:
 
 shown = query.strip()
 st.caption(
-    {
-        "recent": "The most recent orders, newest first.",
-        "order_number": f"Orders whose number starts with {shown.upper()}, newest first.",
-        "email": f"Orders bought with the email {shown}, newest first.",
-        "name": f"Orders whose buyer name contains “{shown}” (or whose email starts with"
-        " it), newest first.",
-    }[page.matched_by]
+    md(
+        {
+            "recent": "The most recent orders, newest first.",
+            "order_number": f"Orders whose number starts with {shown.upper()}, newest first.",
+            "email": f"Orders bought with the email {shown}, newest first.",
+            "name": f"Orders whose buyer name contains “{shown}” (or whose email starts with"
+            " it), newest first.",
+        }[page.matched_by]
+    )
 )
 
 if not page.rows:
@@ -182,14 +187,14 @@ figures[2].metric("Discount", _money(detail.discount))
 figures[3].metric("Tax", _money(detail.tax))
 figures[4].metric("Refunded", _money(detail.refunded_total))
 st.markdown(
-    f"**Buyer:** {detail.buyer_name} · {detail.buyer_email}"
-    + (f" · {detail.buyer_phone}" if detail.buyer_phone else "")
-    + f"  \n**Event:** {detail.event_title or 'an event you cannot see'}"
+    f"**Buyer:** {md(detail.buyer_name)} · {md(detail.buyer_email)}"
+    + (f" · {md(detail.buyer_phone)}" if detail.buyer_phone else "")
+    + f"  \n**Event:** {md(detail.event_title or 'an event you cannot see')}"
     + f"  \n**Ordered:** {_when(detail.created_at)} · **completed:** {_when(detail.completed_at)}"
     + (f" · **cancelled:** {_when(detail.cancelled_at)}" if detail.cancelled_at else "")
     + (f" · **refunded:** {_when(detail.refunded_at)}" if detail.refunded_at else "")
-    + (f"  \n**Payment method:** {detail.payment_method}" if detail.payment_method else "")
-    + (f"  \n**Notes:** {detail.notes}" if detail.notes else "")
+    + (f"  \n**Payment method:** {md(detail.payment_method)}" if detail.payment_method else "")
+    + (f"  \n**Notes:** {md(detail.notes)}" if detail.notes else "")
 )
 
 st.markdown("**Items**")
@@ -205,6 +210,8 @@ st.dataframe(
             "Discount": [float(i.discount) for i in detail.items],
             "Tax": [float(i.tax) for i in detail.items],
             "Paid": [float(i.total) for i in detail.items],
+            "Refunded tickets": [i.refunded_quantity for i in detail.items],
+            "Refunded": [float(i.refunded_amount) for i in detail.items],
             "Code": [i.code or "" for i in detail.items],
             "Refunded at": pd.to_datetime([i.refunded_at for i in detail.items], utc=True),
         }
@@ -214,7 +221,7 @@ st.dataframe(
         "Refunded at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
         **{
             name: st.column_config.NumberColumn(format="%.2f")
-            for name in ("Unit price", "Subtotal", "Discount", "Tax", "Paid")
+            for name in ("Unit price", "Subtotal", "Discount", "Tax", "Paid", "Refunded")
         },
     },
 )
@@ -319,44 +326,118 @@ reason = st.text_input(
 )
 
 
+def _reason_problem() -> DomainError | None:
+    """The core's refusal of the reason as typed, asked before anything is confirmed."""
+    try:
+        clean_reason(reason)
+    except DomainError as exc:
+        return exc
+    return None
+
+
+def _ask(label: str, question: str, *, key: str, confirm_label: str) -> bool:
+    """confirmed(), but a reason the core refuses is shown at the first click instead of
+    the confirmation. The refusing button has the key confirmed() gives its own first
+    button, so a click made while typing the reason still opens the confirmation."""
+    problem = _reason_problem()
+    if problem is None:
+        return confirmed(label, question, key=key, confirm_label=confirm_label)
+    if st.button(label, key=f"{key}_ask"):
+        show_error(problem)
+    return False
+
+
 def _finish(result_text: str) -> None:
     st.session_state[FLASH] = result_text
     st.rerun()
 
 
-if detail.can_refund:
-    refundable = {str(item.item_id): item for item in detail.refundable_items}
-    chosen = st.multiselect(
-        "Items to refund (leave empty to refund the whole order)",
-        tuple(refundable),
-        format_func=lambda key: f"{refundable[key].label} · {_money(refundable[key].total)}",
-        key=f"refund_items_{order_id}",
+def _refund_lines() -> list[RefundLine] | None:
+    """The tickets and seats picked per item; None for everything that is left."""
+    whole = st.radio(
+        "Refund",
+        ("Everything left", "Some tickets or seats"),
+        horizontal=True,
+        key=f"refund_scope_{order_id}",
     )
-    items = [refundable[key] for key in chosen] or list(refundable.values())
-    item_ids = [uuid.UUID(key) for key in chosen] or None
-    what = ", ".join(item.label for item in items)
-    amount = sum((item.total for item in items), Decimal("0.00"))
-    if confirmed(
-        "Refund…",
-        f"Refund {what} of {detail.order_number}? {_money(amount)} goes back to the buyer"
-        f" and the tickets go back on sale. Reason: “{reason.strip() or '(none given)'}”.",
-        key=f"refund_{order_id}",
-        confirm_label="Yes, refund",
-    ):
-        try:
-            result = refund_order(actor, order_id, reason, item_ids)
-        except Exception as exc:
-            show_error(exc)
-        else:
-            _finish(describe_refund(detail, result, item_ids, cancelled=False))
+    if whole == "Everything left":
+        return None
+    lines = []
+    for item in detail.refundable_items:
+        st.caption(
+            f"{item.label} · {_money(item.left_amount)} left of {_money(item.total)}"
+            f" · {item.left} of {item.quantity} tickets left"
+        )
+        seats: list[uuid.UUID] = []
+        count = 0
+        pick = st.columns(2)
+        if item.live_seats:
+            by_id = {str(seat.seat_id): seat.label for seat in item.live_seats}
+            seats = [
+                uuid.UUID(key)
+                for key in pick[0].multiselect(
+                    "Seats to refund",
+                    tuple(by_id),
+                    format_func=by_id.__getitem__,
+                    key=f"refund_seats_{item.item_id}",
+                )
+            ]
+        if item.unseated_left:
+            count = int(
+                pick[1].number_input(
+                    "Tickets without a seat to refund",
+                    min_value=0,
+                    max_value=item.unseated_left,
+                    value=0,
+                    step=1,
+                    key=f"refund_count_{item.item_id}",
+                )
+            )
+        if seats or count:
+            lines.append(RefundLine(item.item_id, len(seats) + count, tuple(seats)))
+    return lines
+
+
+def _described(lines: list[RefundLine] | None) -> str:
+    if lines is None:
+        return ", ".join(item.label for item in detail.refundable_items)
+    items = {item.item_id: item for item in detail.refundable_items}
+    parts = []
+    for line in lines:
+        item = items[line.item_id]
+        chosen = set(line.seat_ids)
+        seats = ", ".join(seat.label for seat in item.seat_lines if seat.seat_id in chosen)
+        parts.append(f"{line.quantity} × {item.ticket_type}" + (f" ({seats})" if seats else ""))
+    return ", ".join(parts)
+
+
+if detail.can_refund:
+    lines = _refund_lines()
+    if lines == []:
+        st.caption("Pick the seats or the number of tickets to refund above.")
+    else:
+        amount = refund_amount(detail, lines)
+        if _ask(
+            "Refund…",
+            f"Refund {_described(lines)} of {detail.order_number}? {_money(amount)} goes back"
+            f" to the buyer and the tickets go back on sale. Reason: “{reason.strip()}”.",
+            key=f"refund_{order_id}",
+            confirm_label="Yes, refund",
+        ):
+            try:
+                result = refund_order(actor, order_id, reason, lines=lines)
+            except Exception as exc:
+                show_error(exc)
+            else:
+                _finish(describe_refund(detail, result, cancelled=False))
 
 if detail.can_cancel:
     paid = detail.status == "completed"
-    if confirmed(
+    if _ask(
         "Cancel order…",
         f"Cancel {detail.order_number}? Every ticket still on it goes back on sale"
         + (", and what is left of the payment is refunded" if paid else "")
-        + f". Reason: “{reason.strip() or '(none given)'}”.",
+        + f". Reason: “{reason.strip()}”.",
         key=f"cancel_{order_id}",
         confirm_label="Yes, cancel the order",
     ):
@@ -365,4 +446,4 @@ if detail.can_cancel:
         except Exception as exc:
             show_error(exc)
         else:
-            _finish(describe_refund(detail, result, None, cancelled=True))
+            _finish(describe_refund(detail, result, cancelled=True))

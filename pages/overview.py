@@ -7,6 +7,7 @@ import plotly.express as px
 import streamlit as st
 
 from core.services.overview import get_overview_counts, list_upcoming_events
+from dashboard.charts import plot
 from dashboard.runtime import current_actor, show_error
 
 st.title("Overview")
@@ -36,21 +37,29 @@ row1[2].metric(
     f"{counts.tickets_sold:,}",
     help="Tickets on live orders (completed or pending); refunded ones are back on sale",
 )
-row1[3].metric(
-    "Revenue",
-    f"${counts.revenue:,.2f}",
-    f"{counts.completed_orders:,} completed orders",
-    delta_color="off",
-    delta_arrow="off",
-)
+row1[3].metric("Completed orders", f"{counts.completed_orders:,}")
 
+# Gross, refunds and net as core.analytics.revenue defines them (docs/ANALYTICS.md).
 row2 = st.columns(4)
 row2[0].metric(
+    "Gross sales",
+    f"${counts.revenue.gross:,.2f}",
+    help="What buyers paid for orders (the payments taken), refunded orders included",
+)
+row2[1].metric(
+    "Refunds",
+    f"${counts.revenue.refunds:,.2f}",
+    help="What was given back: refunded items and orders, cancelled paid orders",
+)
+row2[2].metric("Net revenue", f"${counts.revenue.net:,.2f}", help="Gross sales less refunds")
+
+row3 = st.columns(4)
+row3[0].metric(
     "Open compliance requests",
     f"{counts.open_compliance_requests:,}",
     help="Data-subject requests pending or in progress",
 )
-row2[1].metric(
+row3[1].metric(
     "Overdue requests",
     f"{counts.overdue_compliance_requests:,}",
     help="Open requests past their legal deadline",
@@ -90,7 +99,7 @@ else:
         height=60 + 32 * len(table),
         margin={"l": 0, "r": 0, "t": 10, "b": 0},
     )
-    st.plotly_chart(chart)
+    plot(chart)
     st.dataframe(
         table,
         hide_index=True,

@@ -10,8 +10,9 @@ import streamlit as st
 from core.crypto import KeyVersionRow, list_key_versions, rotate_key
 from core.retention import RetentionPlan, plan_retention, run_retention, set_retention_period
 from dashboard import session
+from dashboard.charts import plot
 from dashboard.runtime import show_error
-from dashboard.widgets import confirmed, download_table, show_flash
+from dashboard.widgets import confirmed, download_table, kept_tabs, show_flash
 
 # The last run's or rotation's outcome, shown once after the rerun that follows it.
 LAST_RUN = "retention.last_run"
@@ -61,7 +62,7 @@ def _keys_table(keys: list[KeyVersionRow]) -> pd.DataFrame:
     )
 
 
-retention_tab, keys_tab = st.tabs(["Retention", "Encryption keys"])
+retention_tab, keys_tab = kept_tabs(["Retention", "Encryption keys"], key="tab")
 
 with retention_tab:
     last = st.session_state.pop(LAST_RUN, None)
@@ -98,7 +99,7 @@ with retention_tab:
             orientation="h",
             title="Rows past their period",
         )
-        st.plotly_chart(chart, width="stretch")
+        plot(chart, width="stretch")
         question = (
             f"Delete or anonymise {plan.total:,} rows in"
             f" {sum(1 for line in plan.lines if line.rows)} categories? This cannot be undone."

@@ -32,8 +32,10 @@ from core.showcase.runway import (
     set_show_status,
 )
 from dashboard import session
+from dashboard.forms import number_input
 from dashboard.runtime import show_error
-from dashboard.widgets import confirmed, download_table, move_buttons, show_flash
+from dashboard.text import md
+from dashboard.widgets import confirmed, download_table, kept_tabs, move_buttons, show_flash
 
 ANY = "Any"
 FLASH = "shows.flash"
@@ -67,7 +69,7 @@ def _table(rows: tuple[ShowRow, ...]) -> pd.DataFrame:
     )
 
 
-tabs = st.tabs(["Shows", "Schedule a show"] if can_manage else ["Shows"])
+tabs = kept_tabs(["Shows", "Schedule a show"] if can_manage else ["Shows"], key="tab")
 
 if can_manage:
     with tabs[1]:
@@ -99,9 +101,9 @@ if can_manage:
                 "Date (UTC)", value=event.start_date.date(), key="show_new_day"
             )
             at = when[1].time_input("Time (UTC)", value=time(19, 0), key="show_new_time")
-            duration = when[2].number_input("Minutes", value=40, step=5, key="show_new_minutes")
-            capacity = when[3].number_input(
-                "Capacity", value=None, step=10, key="show_new_capacity"
+            duration = number_input(when[2], "Minutes", value=40, step=5, key="show_new_minutes")
+            capacity = number_input(
+                when[3], "Capacity", value=None, step=10, key="show_new_capacity"
             )
             notes = st.text_area("Notes", key="show_new_notes")
             if st.button("Schedule show", type="primary", key="show_create"):
@@ -167,9 +169,9 @@ with tabs[0]:
         show_error(exc)
         st.stop()
     show = order.show
-    st.subheader(f"Running order · {show.collection_name}")
+    st.subheader(f"Running order · {md(show.collection_name)}")
     st.markdown(
-        f"**{show.designer_name}** · {show.event_title} · {show.venue_name}"
+        f"**{md(show.designer_name)}** · {md(show.event_title)} · {md(show.venue_name)}"
         f" · {show.show_date:%A %d %B %Y, %H:%M} UTC · {show.status}"
     )
     st.download_button(
@@ -198,7 +200,7 @@ with tabs[0]:
     for segment in order.segments:
         start = f"{segment.starts_at:%H:%M}" if segment.starts_at else "—"
         st.markdown(
-            f"##### {segment.order}. {segment.name} · {start}"
+            f"##### {segment.order}\\. {md(segment.name)} · {start}"
             + (f" · {segment.duration_minutes} min" if segment.duration_minutes else "")
         )
         cues = [
@@ -211,7 +213,7 @@ with tabs[0]:
             if value
         ]
         if cues:
-            st.caption(" · ".join(cues))
+            st.caption(md(" · ".join(cues)))
         if segment.looks:
             st.dataframe(
                 pd.DataFrame(
@@ -233,7 +235,7 @@ with tabs[0]:
     if order.can_edit:
         st.divider()
         st.markdown("#### Edit the running order")
-        edit_segments, edit_looks = st.tabs(["Segments", "Looks"])
+        edit_segments, edit_looks = kept_tabs(["Segments", "Looks"], key="order_tab")
         with edit_segments:
             if order.segments:
                 segments = {str(s.segment_id): s for s in order.segments}
@@ -268,7 +270,9 @@ with tabs[0]:
             seg = st.columns(3)
             name = seg[0].text_input("Name", key=f"seg_name{generation}")
             theme = seg[1].text_input("Theme", key=f"seg_theme{generation}")
-            minutes = seg[2].number_input("Minutes", value=None, step=1, key=f"seg_min{generation}")
+            minutes = number_input(
+                seg[2], "Minutes", value=None, step=1, key=f"seg_min{generation}"
+            )
             cue = st.columns(2)
             music = cue[0].text_input("Music", key=f"seg_music{generation}")
             lighting = cue[1].text_input("Lighting notes", key=f"seg_light{generation}")

@@ -21,6 +21,7 @@ from core.services.seat_map import (
     unblock_seats,
 )
 from dashboard import session
+from dashboard.charts import plot
 from dashboard.registry import PAGES_DIR
 from dashboard.runtime import show_error
 from dashboard.widgets import show_flash
@@ -205,7 +206,7 @@ if not seat_map.seats:
     st.info("This event's venue has no seats.")
     st.stop()
 
-event = st.plotly_chart(
+event = plot(
     figure(seat_map),
     on_select="rerun",
     selection_mode=("points", "box", "lasso"),

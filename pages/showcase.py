@@ -14,6 +14,7 @@ from core.showcase.search import search_showcase
 from dashboard import session
 from dashboard.gallery import item_gallery, palette
 from dashboard.runtime import show_error
+from dashboard.text import md, md_link
 
 OPEN = "showcase.open"
 COUNTED = "showcase.counted"
@@ -48,13 +49,15 @@ if query.strip():
             if not results.designers:
                 st.caption("No designer matches.")
             for hit in results.designers:
-                st.markdown(f"**{hit.name}** · {hit.subtitle or ''}  \nrank {hit.rank:.3f}")
+                st.markdown(f"**{md(hit.name)}** · {md(hit.subtitle)}  \nrank {hit.rank:.3f}")
         with found_collections:
             st.subheader(f"Collections ({len(results.collections)})")
             if not results.collections:
                 st.caption("No collection matches.")
             for hit in results.collections:
-                st.markdown(f"**{hit.name}** by {hit.subtitle or '—'}  \nrank {hit.rank:.3f}")
+                st.markdown(
+                    f"**{md(hit.name)}** by {md(hit.subtitle or '—')}  \nrank {hit.rank:.3f}"
+                )
         if results.collections:
             by_id = {str(h.id): h for h in results.collections}
             picked = st.selectbox(
@@ -101,8 +104,8 @@ with st.expander(f"All {len(cards)} published collections", expanded=False):
                 width="stretch",
             )
             star = "★ " if card.is_featured else ""
-            st.markdown(f"**{star}{card.name}**")
-            st.caption(f"{card.designer_name} · {card.pieces} pieces")
+            st.markdown(f"**{star}{md(card.name)}**")
+            st.caption(f"{md(card.designer_name)} · {card.pieces} pieces")
 
 collection_id = uuid.UUID(st.session_state[OPEN])
 # One counted view per collection opened in this browser session, not one per rerun.
@@ -114,17 +117,17 @@ except Exception as exc:
     st.stop()
 counted.add(str(collection_id))
 
-st.header(shown.name)
+st.header(md(shown.name))
 season = f"{(shown.season or '').title()} {shown.year or ''}".strip()
 verified = " ✓ verified" if shown.is_verified else ""
-st.markdown(f"**{shown.designer_name}**{verified} · {shown.brand_name or ''} · {season}")
+st.markdown(f"**{md(shown.designer_name)}**{verified} · {md(shown.brand_name)} · {md(season)}")
 if shown.description:
-    st.write(shown.description)
+    st.markdown(md(shown.description))
 if shown.inspiration:
-    st.caption(f"Inspiration: {shown.inspiration}")
+    st.caption(f"Inspiration: {md(shown.inspiration)}")
 palette(shown.color_palette)
 if shown.materials:
-    st.caption("Materials: " + ", ".join(shown.materials))
+    st.caption("Materials: " + md(", ".join(shown.materials)))
 
 st.subheader("Pieces")
 item_gallery(shown.items, key="showcase_gallery")
@@ -152,14 +155,12 @@ if shown.shows:
 else:
     st.caption("No runway show announced for this collection yet.")
 
-with st.expander(f"About {shown.designer_name}"):
+with st.expander(f"About {md(shown.designer_name)}"):
     if shown.specialty:
-        st.markdown(f"**Specialty:** {shown.specialty}")
-    st.write(shown.bio or "No biography yet.")
-    links = [
-        f"[{k}]({v})" if str(v).startswith("http") else f"{k}: {v}" for k, v in shown.social.items()
-    ]
+        st.markdown(f"**Specialty:** {md(shown.specialty)}")
+    st.markdown(md(shown.bio or "No biography yet."))
+    links = [md_link(k, str(v)) for k, v in shown.social.items()]
     if shown.website_url:
-        links.insert(0, f"[website]({shown.website_url})")
+        links.insert(0, md_link("website", shown.website_url))
     if links:
         st.markdown(" · ".join(links))

@@ -13,7 +13,7 @@ from core.analytics.metrics import SponsorFigures
 from core.analytics.sponsors import SponsorFilter, get_sponsor_dashboard, list_sponsor_options
 from core.analytics.window import DateWindow
 from dashboard import session
-from dashboard.analytics import chosen_range, date_range, rollup_status
+from dashboard.analytics import date_range, rollup_status
 from dashboard.charts import bars, count, lines, money, percent, rate, show_chart, times
 from dashboard.runtime import show_error
 from dashboard.widgets import show_flash
@@ -45,7 +45,7 @@ except Exception as exc:
     st.stop()
 
 top = st.columns([2, 3, 3])
-picked = date_range(top[0])
+first, last = date_range(top[0])
 event_names = {str(e): f"{title} · {start:%Y-%m-%d}" for e, title, start in options.events}
 sponsor_names = {str(s): name for s, name in options.sponsors}
 events = top[1].multiselect(
@@ -62,7 +62,6 @@ sponsors = top[2].multiselect(
     key="sponsor_roi_sponsors",
     persist_state="session",
 )
-first, last = chosen_range(picked)
 try:
     window = DateWindow(first, last)
     board = get_sponsor_dashboard(

@@ -34,8 +34,9 @@ from core.sponsors.sponsorships import (
     update_sponsorship,
 )
 from dashboard import session
+from dashboard.forms import number_input
 from dashboard.runtime import show_error
-from dashboard.widgets import download_table, show_flash
+from dashboard.widgets import download_table, kept_tabs, show_flash
 
 ANY = "Any"
 FLASH = "sponsors.flash"
@@ -113,10 +114,10 @@ def _sponsorship_form(prefix: str, initial: SponsorshipDraft | None) -> Sponsors
         value=initial.end_date if initial else today + timedelta(days=90),
         key=f"{prefix}_end",
     )
-    amount = middle[2].number_input(
+    amount = number_input(
+        middle[2],
         "Amount",
         value=float(initial.amount) if initial and initial.amount is not None else 0.0,
-        min_value=0.0,
         step=500.0,
         format="%.2f",
         key=f"{prefix}_amount",
@@ -135,10 +136,10 @@ def _sponsorship_form(prefix: str, initial: SponsorshipDraft | None) -> Sponsors
         key=f"{prefix}_contract",
         placeholder="https://…",
     )
-    order = bottom[1].number_input(
+    order = number_input(
+        bottom[1],
         "Display order",
         value=initial.display_order if initial else None,
-        min_value=1,
         step=1,
         key=f"{prefix}_order",
     )
@@ -162,8 +163,8 @@ def _sponsorship_form(prefix: str, initial: SponsorshipDraft | None) -> Sponsors
 
 
 generation = st.session_state.get(NEW, 0)
-deals_tab, assets_tab, sponsors_tab, tiers_tab = st.tabs(
-    ["Sponsorships", "Assets", "Sponsors", "Tiers & benefits"]
+deals_tab, assets_tab, sponsors_tab, tiers_tab = kept_tabs(
+    ["Sponsorships", "Assets", "Sponsors", "Tiers & benefits"], key="tab"
 )
 
 with deals_tab:
@@ -466,7 +467,7 @@ with tiers_tab:
             benefit_key = st.selectbox(
                 "Benefit", tuple(benefit_names), format_func=benefit_names.get, key="tb_benefit"
             )
-            quantity = st.number_input("Quantity (0 removes it)", 0, 1000, 1, key="tb_quantity")
+            quantity = number_input(st, "Quantity (0 removes it)", key="tb_quantity", value=1)
             if st.button("Save", key="tb_save"):
                 try:
                     set_tier_benefit(
@@ -481,8 +482,8 @@ with tiers_tab:
         st.markdown("**New tier**")
         tier_name = st.text_input("Tier name", key=f"tier_name{generation}")
         price = st.text_input("Price range", key=f"tier_price{generation}")
-        order = st.number_input(
-            "Display order", 1, 100, len(tiers) + 1, key=f"tier_order{generation}"
+        order = number_input(
+            st, "Display order", key=f"tier_order{generation}", value=len(tiers) + 1
         )
         if st.button("Add tier", key="tier_add"):
             try:

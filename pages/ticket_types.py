@@ -23,8 +23,10 @@ from core.services.ticket_types import (
     update_ticket_type,
 )
 from dashboard import session
+from dashboard.forms import number_input
 from dashboard.runtime import show_error
-from dashboard.widgets import pick_event, show_flash
+from dashboard.text import md
+from dashboard.widgets import kept_tabs, pick_event, show_flash
 
 NO_SECTION = "none"
 # The version a person opened an edit form at, per ticket type: saving sends it, so an
@@ -70,7 +72,9 @@ def availability() -> None:
     if data is None:
         return
     where = f" at {data.venue_name}" if data.venue_name else " (no venue)"
-    st.caption(f"{data.title}{where} · {data.status} · starts {data.start_date:%Y-%m-%d %H:%M}")
+    st.caption(
+        f"{md(data.title)}{md(where)} · {data.status} · starts {data.start_date:%Y-%m-%d %H:%M}"
+    )
     if not data.ticket_types:
         st.info("This event has no ticket types yet; add one below.")
         return
@@ -136,21 +140,21 @@ def _fields(prefix: str, current: TicketTypeView | None) -> TicketTypeDraft:
         index=TICKET_TIERS.index(current.tier) if current else 0,
         key=f"{prefix}tier",
     )
-    price = left.number_input(
+    price = number_input(
+        left,
         "Price ($)",
-        min_value=0.0,
         value=float(current.price) if current else 0.0,
         step=1.0,
         format="%.2f",
         key=f"{prefix}price",
     )
-    capacity = right.number_input(
+    capacity = number_input(
+        right,
         "Capacity",
-        min_value=0,
         value=current.capacity if current else 100,
         step=1,
         key=f"{prefix}capacity",
-        help="Can't go below what is sold plus held",
+        help="Can't go below what is sold plus held, nor above the seats of its section",
     )
     start_day = left.date_input("Sale starts (UTC)", value=start.date(), key=f"{prefix}sd")
     start_time = right.time_input(
@@ -160,16 +164,16 @@ def _fields(prefix: str, current: TicketTypeView | None) -> TicketTypeDraft:
     end_time = right.time_input(
         "at", value=end.time(), key=f"{prefix}et", step=timedelta(minutes=15)
     )
-    limit = left.number_input(
+    limit = number_input(
+        left,
         "Per-order limit (0 = none)",
-        min_value=0,
         value=(current.max_per_order or 0) if current else 0,
         step=1,
         key=f"{prefix}limit",
     )
-    tax = right.number_input(
+    tax = number_input(
+        right,
         "Tax rate (%) · empty uses the event's",
-        min_value=0.0,
         value=float(current.tax_rate * 100) if current and current.tax_rate is not None else None,
         step=0.25,
         format="%.2f",
@@ -209,7 +213,7 @@ def _fields(prefix: str, current: TicketTypeView | None) -> TicketTypeDraft:
     )
 
 
-edit_tab, add_tab = st.tabs(["Edit a ticket type", "Add a ticket type"])
+edit_tab, add_tab = kept_tabs(["Edit a ticket type", "Add a ticket type"], key="tab")
 
 with edit_tab:
     if not data.ticket_types:
@@ -244,7 +248,7 @@ with edit_tab:
                 st.rerun()
         if st.session_state.get(STALE) == chosen_key or opened != current.version:
             st.warning(
-                f"{current.name} has changed since you opened it. Reload to see the current"
+                f"{md(current.name)} has changed since you opened it. Reload to see the current"
                 " values (your unsaved changes are dropped).",
                 icon=":material/sync_problem:",
             )

@@ -1,4 +1,5 @@
-"""Users & roles: find people, invite them, set their roles, deactivate, reactivate, unlock."""
+"""Users & roles: find people, invite them, set their roles, deactivate, reactivate, make
+reset tokens, and see and lift sign-in throttles."""
 
 from __future__ import annotations
 
@@ -10,18 +11,21 @@ import streamlit as st
 from core.auth import (
     deactivate_user,
     invite_user,
+    issue_reset_token,
+    lift_throttle,
+    list_throttles,
     list_users,
     reactivate_user,
-    request_password_reset,
     set_roles,
-    unlock_user,
 )
 from core.auth.permissions import ALL_ROLES
 from core.models.identity import USER_STATUSES
 from dashboard import session
 from dashboard.registry import PAGES_DIR
 from dashboard.runtime import show_error
+from dashboard.text import md
 from dashboard.views import RESET_URL_PATH
+from dashboard.widgets import download_table, kept_tabs
 
 ANY = "Any"
 SORTS = {
@@ -42,9 +46,9 @@ st.caption("Invite people, give them roles, and take access away when they leave
 def _show_token(what: str, email: str, token: str) -> None:
     base = str(st.context.url or "").rstrip("/")
     base = base.rsplit("/", 1)[0] if base.endswith("/users") else base
-    st.success(f"{what} for {email}. Give them this token; it is shown only now.")
+    st.success(md(f"{what} for {email}. Give them this token; it is shown only now."))
     st.code(token, language=None)
-    st.caption(f"Or the link: {base}/{RESET_URL_PATH}?token={token} (valid for 60 minutes)")
+    st.caption(md(f"Or the link: {base}/{RESET_URL_PATH}?token={token} (valid for 60 minutes)"))
 
 
 once = st.session_state.pop(ONCE, None)
@@ -74,7 +78,6 @@ table = pd.DataFrame(
         "Email": [u.email for u in users],
         "Roles": [", ".join(u.roles) for u in users],
         "Status": [u.status for u in users],
-        "Locked": [u.locked for u in users],
         "Last sign-in": pd.to_datetime([u.last_login for u in users], utc=True),
     }
 )
@@ -87,17 +90,12 @@ st.dataframe(
         "Last sign-in": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
     },
 )
-st.download_button(
-    "Download CSV",
-    table.to_csv(index=False).encode(),
-    file_name="users.csv",
-    mime="text/csv",
-    icon=":material/download:",
-    key="users_csv",
-)
+download_table(table, "users", key="users")
 st.caption(f"{len(users):,} people")
 
-invite_tab, manage_tab = st.tabs(["Invite someone", "Change a person"])
+invite_tab, manage_tab, throttle_tab = kept_tabs(
+    ["Invite someone", "Change a person", "Sign-in throttles"], key="tab"
+)
 
 with invite_tab, st.form("invite", clear_on_submit=True):
     email = st.text_input("Email", key="invite_email")
@@ -113,6 +111,55 @@ with invite_tab, st.form("invite", clear_on_submit=True):
         else:
             st.session_state[ONCE] = ("Invited", email.strip(), invitation.reset_token)
             st.rerun()
+
+with throttle_tab:
+    st.caption(
+        "Wrong passwords slow down the address they come from: after 3 for one email, or 10"
+        " for any, each next attempt waits twice as long (up to 15 minutes). Nobody is locked"
+        " out: the right password from another address still works. Addresses are forgotten"
+        " a day (per email) or an hour (per address) after their last failure."
+    )
+    try:
+        throttles = list_throttles(session.actor())
+    except Exception as exc:
+        show_error(exc)
+        throttles = []
+    if not throttles:
+        st.info("No address has failed to sign in recently.")
+    else:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "Address": [t.ip_address or "unknown" for t in throttles],
+                    "Email typed": [t.email or "any" for t in throttles],
+                    "Failures": [t.failures for t in throttles],
+                    "Last failure": pd.to_datetime([t.last_failed_at for t in throttles], utc=True),
+                    "Waits until": pd.to_datetime([t.blocked_until for t in throttles], utc=True),
+                    "Slowed now": [t.throttled for t in throttles],
+                }
+            ),
+            hide_index=True,
+            column_config={
+                "Last failure": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+                "Waits until": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+            },
+            key="throttles_table",
+        )
+        addresses = sorted({t.ip_address for t in throttles})
+        address = st.selectbox(
+            "Address",
+            addresses,
+            format_func=lambda a: a or "unknown",
+            key="throttle_address",
+        )
+        if st.button("Lift the throttle of this address", key="lift_throttle"):
+            try:
+                lifted = lift_throttle(session.actor(), address)
+            except Exception as exc:
+                show_error(exc)
+            else:
+                st.toast(f"Throttle lifted for {address or 'unknown'} ({lifted} rows).")
+                st.rerun()
 
 with manage_tab:
     if not users:
@@ -147,10 +194,10 @@ with manage_tab:
         except Exception as exc:
             show_error(exc)
         else:
-            st.toast(f"Roles of {person.email} saved.")
+            st.toast(md(f"Roles of {person.email} saved."))
             st.rerun()
 
-    st.write(f"Status: **{person.status}**" + (" · locked" if person.locked else ""))
+    st.write(f"Status: **{person.status}**")
     actions = st.columns(4)
     if person.status == "active":
         if actions[0].button("Deactivate…", key="deactivate", icon=":material/block:"):
@@ -162,28 +209,21 @@ with manage_tab:
             show_error(exc)
         else:
             st.rerun()
-    if person.locked and actions[1].button("Unlock", key="unlock", icon=":material/lock_open:"):
+    if actions[1].button("New reset token", key="reset_token", icon=":material/key:"):
         try:
-            unlock_user(actor, user_id)
+            token = issue_reset_token(actor, user_id)
         except Exception as exc:
             show_error(exc)
         else:
+            st.session_state[ONCE] = ("A reset token was made", person.email, token)
             st.rerun()
-    if actions[2].button("New reset token", key="reset_token", icon=":material/key:"):
-        try:
-            token = request_password_reset(person.email)
-        except Exception as exc:
-            show_error(exc)
-        else:
-            if token:
-                st.session_state[ONCE] = ("A reset token was made", person.email, token)
-                st.rerun()
-            st.error(f"No reset token could be made for {person.email}.")
 
     if st.session_state.get(CONFIRM) == picked:
         st.warning(
-            f"Deactivate {person.full_name} <{person.email}>? They are signed out at once and "
-            "cannot sign in until someone reactivates them."
+            md(
+                f"Deactivate {person.full_name} <{person.email}>? They are signed out at once"
+                " and cannot sign in until someone reactivates them."
+            )
         )
         yes, no = st.columns(2)
         if yes.button("Yes, deactivate", key="confirm_deactivate", type="primary"):

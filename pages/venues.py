@@ -33,8 +33,11 @@ from core.services.venues import (
     update_venue,
 )
 from dashboard import session
+from dashboard.charts import plot
+from dashboard.forms import number_input
 from dashboard.runtime import show_error
-from dashboard.widgets import confirmed, download_table, show_flash
+from dashboard.text import md
+from dashboard.widgets import confirmed, download_table, kept_tabs, show_flash
 
 FLASH = "venues.flash"
 PICK = "venues_pick"
@@ -101,9 +104,9 @@ def _venue_fields(prefix: str, venue: VenueDetail | None) -> VenueInput:
         "Country (ISO code)", value=value("country"), key=f"{prefix}_country"
     )
     cols = st.columns(3)
-    capacity = cols[0].number_input(
+    capacity = number_input(
+        cols[0],
         "Capacity (0: not set)",
-        min_value=0,
         value=(venue.capacity or 0) if venue else 0,
         step=50,
         key=f"{prefix}_capacity",
@@ -147,9 +150,9 @@ def _section_fields(prefix: str, section: SectionSummary | None) -> SectionInput
         index=SECTION_TYPES.index(section.section_type) if section else 0,
         key=f"{prefix}_type",
     )
-    multiplier = cols[2].number_input(
+    multiplier = number_input(
+        cols[2],
         "Price multiplier",
-        min_value=0.0,
         value=float(section.price_multiplier) if section else 1.0,
         step=0.1,
         format="%.2f",
@@ -185,7 +188,7 @@ def _seat_chart(frame: pd.DataFrame, *, height: int = 320) -> None:
         yaxis={"visible": False, "autorange": "reversed", "scaleanchor": "x"},
         legend={"orientation": "h"},
     )
-    st.plotly_chart(chart)
+    plot(chart)
 
 
 # -- the venues list ------------------------------------------------------------------------
@@ -216,7 +219,7 @@ elif search.strip():
 else:
     st.info("No venues yet. Add your first one on the “New venue” tab.")
 
-venue_tab, new_tab = st.tabs(["Venue", "New venue"])
+venue_tab, new_tab = kept_tabs(["Venue", "New venue"], key="tab")
 
 with new_tab:
     with st.form("new_venue"):
@@ -239,12 +242,8 @@ def _grid_panel(section: SectionSummary) -> None:
     key = section.section_id
     st.markdown("**Seat grid**")
     cols = st.columns(3)
-    rows = cols[0].number_input(
-        "Rows", min_value=1, max_value=100, value=5, step=1, key=f"grid_rows_{key}"
-    )
-    per_row = cols[1].number_input(
-        "Seats per row", min_value=1, max_value=200, value=12, step=1, key=f"grid_seats_{key}"
-    )
+    rows = number_input(cols[0], "Rows", value=5, step=1, key=f"grid_rows_{key}")
+    per_row = number_input(cols[1], "Seats per row", value=12, step=1, key=f"grid_seats_{key}")
     naming = cols[2].radio(
         "Row names",
         ("letters", "numbers"),
@@ -321,7 +320,7 @@ def _seats_panel(section: SectionSummary) -> None:
     if not seats:
         st.info("This section has no seats yet: describe its grid below and generate it.")
         return
-    st.markdown(f"**Seats of {section.name}**")
+    st.markdown(f"**Seats of {md(section.name)}**")
     _seat_chart(
         pd.DataFrame(
             {
@@ -388,9 +387,9 @@ def _change_seats(
 
 
 def _venue_panel(venue: VenueDetail) -> None:
-    st.subheader(venue.name)
-    st.caption(f"{venue.address}, {venue.city}, {venue.country} · {venue.status}")
-    edit_tab, sections_tab = st.tabs(["Details", "Sections and seats"])
+    st.subheader(md(venue.name))
+    st.caption(md(f"{venue.address}, {venue.city}, {venue.country} · {venue.status}"))
+    edit_tab, sections_tab = kept_tabs(["Details", "Sections and seats"], key="venue_tab")
     with edit_tab:
         with st.form(f"edit_venue_{venue.venue_id}"):
             data = _venue_fields(f"ev_{venue.venue_id}", venue)
