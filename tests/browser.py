@@ -94,13 +94,13 @@ def set_up_admin(env: dict[str, str], password: str, *, demo: bool = False) -> s
     return run_setup(env, ADMIN_SETUP, password, *(("--demo",) if demo else ()))
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -116,14 +116,20 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float) ->
 
 
 @contextmanager
-def streamlit_server(env: dict[str, str], log: Path) -> Iterator[str]:
-    """`streamlit run dashboard/app.py` on a free port until the block ends; yields its
-    base URL. Its output goes to `log`, shown when it fails to start."""
-    port = _free_port()
+def streamlit_server(
+    env: dict[str, str],
+    log: Path,
+    *,
+    port: int | None = None,
+    extra_args: tuple[str, ...] = (),
+) -> Iterator[str]:
+    """`streamlit run dashboard/app.py` on `port` (a free one by default) until the block
+    ends; yields its base URL. Its output goes to `log`, shown when it fails to start."""
+    port = port or free_port()
     command = [
         sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
         "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--server.headless", "true", "--browser.gatherUsageStats", "false", *extra_args,
     ]  # fmt: skip
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -132,7 +138,7 @@ def streamlit_server(env: dict[str, str], log: Path) -> Iterator[str]:
         url = f"http://127.0.0.1:{port}"
         try:
             try:
-                _wait_healthy(url, process, timeout=120)
+                wait_healthy(url, process, timeout=120)
             except RuntimeError as exc:
                 raise AssertionError(f"{exc}\n{log.read_text()}") from exc
             yield url

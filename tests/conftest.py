@@ -94,11 +94,12 @@ def scratch_database(databases: DatabaseFactory) -> Iterator[Engine]:
 
 
 class SecureDatabase:
-    """A database of a test module's own, as its owner and as the app role."""
+    """A database of a test module's own, as its owner, the app role and the sign-in role."""
 
-    def __init__(self, owner: Engine, app: Engine):
+    def __init__(self, owner: Engine, app: Engine, auth: Engine):
         self.owner = owner
         self.app = app
+        self.auth = auth
 
 
 @pytest.fixture(scope="module")
@@ -106,14 +107,15 @@ def secure_database(
     request: pytest.FixtureRequest, databases: DatabaseFactory, engine: Engine
 ) -> Iterator[SecureDatabase]:
     """A migrated database with the small demo, installed so that core.db.get_engine() is
-    the app role (row-level security applies) and get_owner_engine() its owner.
+    the app role (row-level security applies), get_auth_engine() the sign-in role and
+    get_owner_engine() its owner.
 
     Its own database, because sign-in and user administration commit (the session
     database's row counts must stay the demo's). The app pool holds one connection, so
     tests see it reused by one user after another; a module whose code holds two at once
     (a job reporting progress beside its work) sets `APP_POOL_SIZE`.
     """
-    from core.db.engine import app_url
+    from core.db.engine import app_url, auth_url
     from core.demo import load_demo
     from core.migrate import upgrade
 
@@ -124,12 +126,14 @@ def secure_database(
     load_demo(owner, scale="small")
     pool = getattr(request.module, "APP_POOL_SIZE", 1)
     app = create_engine(app_url(url), pool_size=pool, max_overflow=0, connect_args=args)
-    use_engine(app, owner=owner)
+    auth = create_engine(auth_url(url), pool_size=1, max_overflow=1, connect_args=args)
+    use_engine(app, owner=owner, auth=auth)
     try:
-        yield SecureDatabase(owner, app)
+        yield SecureDatabase(owner, app, auth)
     finally:
         use_engine(engine)
         app.dispose()
+        auth.dispose()
         owner.dispose()
 
 

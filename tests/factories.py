@@ -8,7 +8,16 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from core.models import DiscountCode, Event, TicketType, User, Venue, VenueSeat, VenueSection
+from core.models import (
+    DiscountCode,
+    Event,
+    EventStaff,
+    TicketType,
+    User,
+    Venue,
+    VenueSeat,
+    VenueSection,
+)
 
 
 def _tag() -> str:
@@ -44,6 +53,16 @@ def make_event(session: Session, organizer: User | None = None, **overrides: obj
     session.add(event)
     session.flush()
     return event
+
+
+def assign_staff(
+    session: Session, event_id: uuid.UUID, user_id: uuid.UUID, *, by: uuid.UUID | None = None
+) -> EventStaff:
+    """`user_id` works `event_id` (sells at its box office, sees its orders)."""
+    row = EventStaff(event_id=event_id, user_id=user_id, assigned_by=by)
+    session.add(row)
+    session.flush()
+    return row
 
 
 def make_ticket_type(

@@ -21,6 +21,10 @@ def marketer(owner: Engine) -> Identity:
     return make_person(owner, ["marketing"])
 
 
+def _range(at) -> tuple[date, date]:
+    return at.date_input(key="analytics_from").value, at.date_input(key="analytics_to").value
+
+
 def _charts(at) -> int:
     return len(at.get("plotly_chart"))
 
@@ -43,15 +47,16 @@ def test_each_dashboard_draws_its_charts_with_tables_and_downloads(
 def test_filters_are_kept_when_moving_between_the_pages(marketer: Identity) -> None:
     at = open_page("sponsor_roi.py", marketer)
     chosen = (date.today() - timedelta(days=200), date.today() - timedelta(days=10))
-    at.date_input(key="analytics_window").set_value(chosen).run()
+    at.date_input(key="analytics_from").set_value(chosen[0])
+    at.date_input(key="analytics_to").set_value(chosen[1]).run()
     at.segmented_control(key="sponsor_roi_metric").set_value("Revenue").run()
     assert not at.exception
     at.switch_page("../pages/campaign_analytics.py").run()
     assert not at.exception
-    assert at.date_input(key="analytics_window").value == chosen
+    assert _range(at) == chosen
     at.switch_page("../pages/overview.py").run()
     at.switch_page("../pages/sponsor_roi.py").run()
-    assert at.date_input(key="analytics_window").value == chosen
+    assert _range(at) == chosen
     assert at.segmented_control(key="sponsor_roi_metric").value == "Revenue"
 
 
@@ -66,8 +71,8 @@ def test_the_refresh_button_refreshes_the_rollups_and_says_when(marketer: Identi
 def test_a_range_without_data_says_what_to_do(marketer: Identity) -> None:
     for page in PAGES:
         at = open_page(page, marketer)
-        at.date_input(key="analytics_window").set_value((date(2018, 1, 1), date(2018, 1, 31)))
-        at.run()
+        at.date_input(key="analytics_from").set_value(date(2018, 1, 1))
+        at.date_input(key="analytics_to").set_value(date(2018, 1, 31)).run()
         assert not at.exception
         assert "Widen the dates" in messages(at)
         assert _charts(at) == 0
@@ -81,9 +86,19 @@ def test_an_organizer_sees_no_access(owner: Engine) -> None:
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_a_range_with_only_its_first_day_asks_for_the_last(marketer: Identity, page: str) -> None:
+def test_an_end_before_the_start_is_refused_not_swapped(marketer: Identity, page: str) -> None:
+    """Defect 8: the range picker swapped a reversed range without a word; now each day is
+    its own input and a reversed pair is refused with the rule, and nothing is drawn."""
     at = open_page(page, marketer)
-    at.date_input(key="analytics_window").set_value((date(2026, 1, 1),)).run()
+    at.date_input(key="analytics_from").set_value(date(2026, 3, 10))
+    at.date_input(key="analytics_to").set_value(date(2026, 3, 1)).run()
     assert not at.exception
-    assert "Choose the last day of the range too." in messages(at)
+    assert (
+        "The end date (2026-03-01) is before the start date (2026-03-10): choose an end on or"
+        " after the start." in messages(at)
+    )
     assert _charts(at) == 0
+    # Both days stay as the person typed them, for them to correct.
+    assert _range(at) == (date(2026, 3, 10), date(2026, 3, 1))
+    at.date_input(key="analytics_to").set_value(date(2026, 3, 31)).run()
+    assert "before the start date" not in messages(at)

@@ -23,12 +23,12 @@ from core.auth import (
     reset_password,
     sign_in_with_password,
 )
-from core.auth.passwords import hash_password
 from core.auth.permissions import ALL_ROLES, permissions_of, role_id
+from core.auth.sessions import open_session
 from core.config import PROJECT_ROOT
-from core.db import Actor
 from dashboard import registry, session
 from dashboard.views import NO_ACCESS
+from tests.apptest import set_password, shown
 from tests.factories import make_user
 
 APP = str(PROJECT_ROOT / "dashboard" / "app.py")
@@ -104,9 +104,10 @@ def db(secure_database) -> Engine:
 def person(db: Engine) -> Callable[..., Person]:
     """Make an active person with `roles` and PASSWORD; returns (email, user_id)."""
 
-    def make(roles: Iterable[str], **overrides: object) -> Person:
+    def make(roles: Iterable[str], password: str | None = PASSWORD, **overrides: object) -> Person:
         with Session(db) as s, s.begin():
-            user = make_user(s, **{"password_hash": hash_password(PASSWORD), **overrides})
+            user = make_user(s, **overrides)
+            set_password(s, user.id, password)
             for role in roles:
                 s.execute(
                     text("INSERT INTO user_roles (user_id, role_id) VALUES (:u, :r)"),
@@ -123,6 +124,12 @@ def admin(person: Callable[..., Person]) -> Identity:
     return sign_in_with_password(email, PASSWORD)
 
 
+def _now(user_id: uuid.UUID) -> Identity | None:
+    """The person as a fresh session sees them now (None: the account is not active)."""
+    token = open_session(user_id)
+    return load_identity(token) if token else None
+
+
 def _app() -> AppTest:
     return AppTest.from_file(APP, default_timeout=60)
 
@@ -135,10 +142,10 @@ def _button(at: AppTest, label: str):
 
 def _texts(at: AppTest) -> str:
     parts = [
-        *(e.value for e in at.error),
-        *(e.value for e in at.warning),
-        *(e.value for e in at.info),
-        *(e.value for e in at.success),
+        *(shown(e.value) for e in at.error),
+        *(shown(e.value) for e in at.warning),
+        *(shown(e.value) for e in at.info),
+        *(shown(e.value) for e in at.success),
     ]
     return "\n".join(str(p) for p in parts)
 
@@ -174,28 +181,31 @@ def test_wrong_password_is_refused_and_the_right_one_lands_on_overview(
     at = _sign_in(_app().run(), email, "not-the-password-at-all")
     assert not at.exception
     assert at.title[0].value == "Sign in"
-    assert [e.value for e in at.error] == ["Email or password is wrong."]
+    assert [shown(e.value) for e in at.error] == ["Email or password is wrong."]
     # An unknown email gets the very same message.
     at = _sign_in(at, f"nobody-{uuid.uuid4().hex[:8]}@example.com", PASSWORD)
-    assert [e.value for e in at.error] == ["Email or password is wrong."]
+    assert [shown(e.value) for e in at.error] == ["Email or password is wrong."]
 
     at = _sign_in(at, email)
     assert not at.exception
     assert at.title[0].value == "Overview"
     assert at.metric, "the overview's figures are shown"
     assert at.session_state[session.IDENTITY].user_id == user_id
-    sidebar = " ".join(str(m.value) for m in [*at.sidebar.markdown, *at.sidebar.caption])
+    sidebar = " ".join(shown(str(m.value)) for m in [*at.sidebar.markdown, *at.sidebar.caption])
     assert email in sidebar and "organizer" in sidebar
 
 
 def test_sign_out_clears_the_session(db: Engine, person: Callable[..., Person]) -> None:
     email, _ = person(["staff"])
     at = _signed_in_app(email)
+    token = at.session_state[session.IDENTITY].session_token
     at = _button(at, "Sign out").click().run()
     assert not at.exception
     assert at.title[0].value == "Sign in"
     assert session.IDENTITY not in at.session_state
     assert "You are signed out." in _texts(at)
+    # The database session ended too: the token no longer acts as anyone.
+    assert load_identity(token) is None
 
 
 def test_a_must_change_password_account_can_do_nothing_else_until_it_changes(
@@ -257,7 +267,7 @@ def test_each_role_opens_its_pages_and_no_others(
             assert NO_ACCESS not in _texts(at)
         else:
             assert [t.value for t in at.title] == ["No access"]
-            assert [w.value for w in at.warning] == [NO_ACCESS]
+            assert [shown(w.value) for w in at.warning] == [NO_ACCESS]
             assert not at.dataframe and not at.text_input, "nothing of the page itself"
 
 
@@ -355,23 +365,24 @@ def test_admin_sets_roles_and_deactivates_after_confirming(
     at.multiselect(key=f"roles_{user_id}").set_value(["marketing", "staff"])
     at = _button(at, "Save roles").click().run()
     assert not at.exception
-    refreshed = load_identity(user_id)
+    refreshed = _now(user_id)
     assert refreshed is not None and refreshed.roles == {"marketing", "staff"}
 
     at = _button(at, "Deactivate…").click().run()
-    assert any("Deactivate" in w.value for w in at.warning)
-    assert load_identity(user_id) is not None, "nothing happens before the confirmation"
+    assert any("Deactivate" in shown(w.value) for w in at.warning)
+    assert _now(user_id) is not None, "nothing happens before the confirmation"
     at = _button(at, "Cancel").click().run()
-    assert load_identity(user_id) is not None
+    assert _now(user_id) is not None
 
     at = _button(at, "Deactivate…").click().run()
     at = _button(at, "Yes, deactivate").click().run()
     assert not at.exception
-    assert load_identity(user_id) is None
+    assert _now(user_id) is None
+    assert load_identity(refreshed.session_token) is None, "their sessions ended"
     assert list(at.dataframe[0].value["Status"]) == ["inactive"]
 
     at = _button(at, "Reactivate").click().run()
-    assert load_identity(user_id) is not None
+    assert _now(user_id) is not None
 
 
 def test_the_users_table_filters_by_role_and_status(
@@ -396,11 +407,48 @@ def test_a_non_admin_cannot_reach_the_users_page_or_its_services(
     at = _signed_in_app(email)
     at.switch_page("../pages/users.py").run()
     assert [t.value for t in at.title] == ["No access"]
-    assert [w.value for w in at.warning] == [NO_ACCESS]
+    assert [shown(w.value) for w in at.warning] == [NO_ACCESS]
     from core.auth import PermissionDenied, list_users
 
+    organizer = _now(user_id)
+    assert organizer is not None
     with pytest.raises(PermissionDenied):
-        list_users(Actor(user_id=user_id))
+        list_users(organizer.actor())
+
+
+def test_the_users_page_shows_throttled_addresses_and_lifts_a_throttle(
+    db: Engine, person: Callable[..., Person], admin: Identity
+) -> None:
+    from core.auth import SignInFailed, SignInThrottled
+
+    email, _ = person(["organizer"])
+    n = uuid.uuid4().int
+    ip = f"203.0.{n % 250}.{(n >> 8) % 250 + 1}"
+    for _ in range(4):
+        with pytest.raises(SignInFailed):
+            sign_in_with_password(email, "not the password", ip_address=ip)
+    with pytest.raises(SignInThrottled, match="wait 1 second"):
+        sign_in_with_password(email, PASSWORD, ip_address=ip)
+    # As if the address had gone on failing: a wait the page cannot outlast while it loads.
+    with db.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE sign_in_throttles SET failures = 12,"
+                " blocked_until = now() + interval '10 minutes'"
+                " WHERE ip_address = :ip AND kind = 'account'"
+            ),
+            {"ip": ip},
+        )
+    at = _users_page(admin.email)
+    [table] = [d.value for d in at.dataframe if "Address" in d.value.columns]
+    mine = table[table["Address"] == ip]
+    assert set(mine["Email typed"]) == {email.lower(), "any"}
+    assert list(mine[mine["Email typed"] == email.lower()]["Slowed now"]) == [True]
+    at.selectbox(key="throttle_address").set_value(ip).run()
+    at = _button(at, "Lift the throttle of this address").click().run()
+    assert not at.exception
+    assert sign_in_with_password(email, PASSWORD, ip_address=ip).email == email
+    assert "Unlock" not in [b.label for b in at.button]
 
 
 def test_forgot_password_a_token_from_an_admin_sets_a_new_password(
@@ -440,7 +488,7 @@ def test_oidc_sign_in_maps_the_providers_email_to_an_invited_person(
     db: Engine, person: Callable[..., Person], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FASHIONISTAS_AUTH", "oidc")
-    email, user_id = person(["marketing"], password_hash=None)
+    email, user_id = person(["marketing"], password=None)
     at = _app()
     at.user = {"is_logged_in": False}
     at.run()

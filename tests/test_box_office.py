@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.auth import Identity, PermissionDenied
 from core.checkout.errors import CodeNotValid, SeatTaken, SoldOut
+from core.checkout.holds import HoldRequest, hold_tickets
 from core.errors import ValidationError
 from core.models import EventSeat, User
 from core.services.box_office import (
@@ -32,9 +33,9 @@ from core.services.box_office import (
     quote_sale,
     take_payment,
 )
-from tests.apptest import make_person, messages, open_page
+from tests.apptest import make_person, messages, open_page, shown
 from tests.checkout_fixtures import make_code
-from tests.factories import make_event, make_seated_section, make_ticket_type
+from tests.factories import assign_staff, make_event, make_seated_section, make_ticket_type
 
 PAGE = "box_office.py"
 D = Decimal
@@ -287,6 +288,8 @@ def test_seats_held_on_the_seat_map_are_sold_with_the_sale(
 def test_staff_sells_marketing_may_not(owner: Engine, organizer: Identity) -> None:
     show = make_show(owner, organizer)
     staff = make_person(owner, ["staff"])
+    with Session(owner) as s, s.begin():
+        assign_staff(s, show.event_id, staff.user_id)
     marketing = make_person(owner, ["marketing"])
     assert show.event_id in {e.event_id for e in list_sale_events(staff.actor(), search="Box")}
     quote_sale(
@@ -303,6 +306,48 @@ def test_staff_sells_marketing_may_not(owner: Engine, organizer: Identity) -> No
     ):
         with pytest.raises(PermissionDenied):
             call()
+
+
+def test_a_seller_sells_only_for_the_events_they_organise_or_work(
+    owner: Engine, organizer: Identity
+) -> None:
+    """The services say it first, in words; the database refuses the hold and the order
+    anyway (tests/test_rls_attack.py)."""
+    show = make_show(owner, organizer)
+    outsider = make_person(owner, ["staff"])
+    other_organizer = make_person(owner, ["organizer"])
+    for seller in (outsider, other_organizer):
+        actor = seller.actor()
+        assert show.event_id not in {e.event_id for e in list_sale_events(actor)}
+        request = SaleRequest(show.event_id, new_checkout_session_id(), BUYER, {show.general: 1})
+        payment = Payment(
+            event_id=show.event_id,
+            session_id=request.session_id,
+            buyer=BUYER,
+            payment_method="cash",
+            expected_total=D("43.30"),
+            idempotency_key=new_idempotency_key(),
+        )
+        with pytest.raises(PermissionDenied, match=f"organizer of {show.title}"):
+            get_sale_options(actor, show.event_id)
+        with pytest.raises(PermissionDenied, match=f"organizer of {show.title}"):
+            quote_sale(actor, request)
+        with pytest.raises(PermissionDenied, match=f"organizer of {show.title}"):
+            take_payment(actor, payment)
+    # The checkout core called directly, past the box office's check: the database refuses.
+    with pytest.raises(PermissionDenied):
+        hold_tickets(
+            outsider.actor(),
+            HoldRequest(show.event_id, new_checkout_session_id(), {show.general: 1}),
+        )
+    assert scalar(owner, "SELECT count(*) FROM orders WHERE event_id = :e", e=show.event_id) == 0
+    with Session(owner) as s, s.begin():
+        assign_staff(s, show.event_id, outsider.user_id)
+    quote = quote_sale(
+        outsider.actor(),
+        SaleRequest(show.event_id, new_checkout_session_id(), BUYER, {show.general: 1}),
+    )
+    assert quote.total == D("43.30")
 
 
 # -- the page -----------------------------------------------------------------------------
@@ -402,7 +447,7 @@ def test_sold_out_and_a_bad_code_show_a_message_keep_the_form_and_sell_nothing(
     _fill(at, show, 5)
     at = _submit(at, "Review price").click().run()
     assert not at.exception
-    assert "General: only 2 left." in [e.value for e in at.error]
+    assert "General: only 2 left." in [shown(e.value) for e in at.error]
     assert at.number_input(key=f"bo_qty_{show.general}").value == 5
     assert at.text_input(key="bo_email").value == "ada.walkin@example.com"
     assert not [b for b in at.button if str(b.label).startswith("Take payment")]
@@ -410,7 +455,7 @@ def test_sold_out_and_a_bad_code_show_a_message_keep_the_form_and_sell_nothing(
     at.number_input(key=f"bo_qty_{show.general}").set_value(1)
     at.text_input(key="bo_code").input("NO-SUCH-CODE")
     at = _submit(at, "Review price").click().run()
-    assert "Code NO-SUCH-CODE does not exist." in [e.value for e in at.error]
+    assert "Code NO-SUCH-CODE does not exist." in [shown(e.value) for e in at.error]
     assert at.text_input(key="bo_code").value == "NO-SUCH-CODE"
     assert "Traceback" not in messages(at)
     assert orders_of(owner, show.event_id) == []
@@ -476,3 +521,10 @@ def test_choosing_another_event_drops_the_seats_from_the_seat_map(
     assert at.selectbox(key="bo_event").value == str(other.event_id)
     assert "Seats from the seat map" not in messages(at)
     assert SEATS_FOR_SALE not in at.session_state
+
+
+def test_the_page_tells_a_seller_without_events_whom_to_ask(owner: Engine) -> None:
+    outsider = make_person(owner, ["staff"])
+    at = open_box_office(outsider)
+    assert not at.exception
+    assert "ask an event's organizer to add you to its staff" in messages(at)

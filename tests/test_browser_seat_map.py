@@ -53,10 +53,12 @@ with get_owner_engine().begin() as conn:
     run = lambda sql, **p: conn.execute(text(sql), p)
     email = f"organizer-{uuid.uuid4().hex[:8]}@example.com"
     user = run(
-        "INSERT INTO users (email, full_name, user_type, status, password_hash)"
-        " VALUES (:e, 'Olive Organizer', 'organizer', 'active', :h) RETURNING id",
-        e=email, h=hash_password(password),
+        "INSERT INTO users (email, full_name, user_type, status)"
+        " VALUES (:e, 'Olive Organizer', 'organizer', 'active') RETURNING id",
+        e=email,
     ).scalar()
+    run("INSERT INTO user_credentials (user_id, password_hash) VALUES (:u, :h)", u=user,
+        h=hash_password(password))
     run("INSERT INTO user_roles (user_id, role_id) VALUES (:u, :r)", u=user,
         r=role_id("organizer"))
     venue = run(

@@ -36,7 +36,9 @@ from sqlalchemy import text
 from core.auth.passwords import hash_password
 from core.auth.permissions import role_id
 from core.bootstrap import prepare_database
-from core.db import Actor, get_owner_engine
+from core.auth import load_identity
+from core.auth.sessions import open_session
+from core.db import get_owner_engine
 from core.showcase import collections, images, items
 
 with redirect_stdout(StringIO()):
@@ -44,16 +46,18 @@ with redirect_stdout(StringIO()):
 with get_owner_engine().begin() as conn:
     email = f"designer-{uuid.uuid4().hex[:8]}@example.com"
     user = conn.execute(text(
-        "INSERT INTO users (email, full_name, user_type, status, password_hash)"
-        " VALUES (:e, 'Dana Designer', 'designer', 'active', :h) RETURNING id"),
-        {"e": email, "h": hash_password(sys.argv[1])}).scalar()
+        "INSERT INTO users (email, full_name, user_type, status)"
+        " VALUES (:e, 'Dana Designer', 'designer', 'active') RETURNING id"),
+        {"e": email}).scalar()
+    conn.execute(text("INSERT INTO user_credentials (user_id, password_hash) VALUES (:u, :h)"),
+                 {"u": user, "h": hash_password(sys.argv[1])})
     conn.execute(text("INSERT INTO user_roles (user_id, role_id) VALUES (:u, :r)"),
                  {"u": user, "r": role_id("designer")})
     designer = conn.execute(text(
         "INSERT INTO designers (user_id, name, brand_name, status)"
         " VALUES (:u, 'Dana Designer', 'Maison Dana', 'active') RETURNING id"),
         {"u": user}).scalar()
-actor = Actor(user)
+actor = load_identity(open_session(user)).actor()
 collection = collections.create_collection(actor, collections.CollectionDraft(
     designer, "Tidal Glass", season="summer", year=2026,
     color_palette=collections.palette_from_text("Sea #2E8B9A, Sand #E8D8B0, Coral #F08070"),

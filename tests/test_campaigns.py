@@ -128,15 +128,17 @@ def _people(owner: Engine, interest: str) -> dict[str, str]:
             ("anonymous", "active", {"is_anonymized": True}),
         ):
             user = make_user(s, user_type="attendee", status=status)
+            # The profile first: an anonymised account takes no new personal data (the
+            # GDPR subject guard, migration 0014).
+            s.execute(
+                text("INSERT INTO user_profiles (user_id, interests) VALUES (:u, :i)"),
+                {"u": user.id, "i": [interest, "denim"]},
+            )
             for column, value in extra.items():
                 s.execute(
                     text(f"UPDATE users SET {column} = :v WHERE id = :u"),
                     {"v": value, "u": user.id},
                 )
-            s.execute(
-                text("INSERT INTO user_profiles (user_id, interests) VALUES (:u, :i)"),
-                {"u": user.id, "i": [interest, "denim"]},
-            )
             emails[name] = user.email
             if name == "buyer":
                 for n in range(2):

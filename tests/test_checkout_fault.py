@@ -33,7 +33,7 @@ from core.checkout.locking import NS_IDEMPOTENCY, NS_TICKET_TYPE, _key
 from core.checkout.orders import Buyer, OrderRequest, PlacedOrder, place_order, quote_order
 from core.checkout.payments import BoxOfficePayments, PaymentResult
 from core.db import Actor, unit_of_work
-from core.errors import DomainError
+from core.errors import DomainError, Unavailable
 from tests.checkout_fixtures import (
     SaleEvent,
     checkout_engine_fixture,  # noqa: F401  (the checkout_engine fixture)
@@ -272,10 +272,12 @@ def kill(conn: Connection, pid: int) -> None:
 
 
 def assert_connection_lost(error: BaseException | None) -> None:
-    # Not a DomainError: a lost connection is not the buyer's to act on, and the caller
-    # retries with the same key.
-    assert isinstance(error, DBAPIError), repr(error)
-    assert not isinstance(error, DomainError)
+    # The domain error for a lost connection (finding 8): no raw database error reaches
+    # the caller, who is told to retry, and retries with the same key.
+    assert isinstance(error, Unavailable), repr(error)
+    assert error.code == "unavailable"
+    assert error.message == "The database is temporarily unavailable; please retry."
+    assert isinstance(error.__cause__, DBAPIError)
 
 
 # --- the tests ------------------------------------------------------------------------------

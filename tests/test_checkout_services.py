@@ -401,9 +401,11 @@ def test_replaying_an_idempotency_key_returns_the_same_order() -> None:
     event = make_sale_event([{"capacity": 5}])
     (general,) = event.ticket_type_ids
     held = hold(event, {general: 2})
-    first = place(held, key="replay-1")
+    ada = buyer()
+    first = place(held, key="replay-1", who=ada)
 
-    again = place(held, key="replay-1", expected=first.total)
+    # The same request again (a double click, a retry after a lost answer).
+    again = place(held, key="replay-1", who=ada, expected=first.total)
 
     assert again.replayed and not first.replayed
     assert (again.order_id, again.order_number, again.total) == (

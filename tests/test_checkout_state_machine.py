@@ -1,5 +1,6 @@
-"""The checkout as a state machine: random holds, orders, cancellations, refunds, expiries
-and sweeps against a model, with the invariants and the model checked after every step.
+"""The checkout as a state machine: random holds, orders, replays, cancellations, refunds
+(of orders, items, some tickets or some seats of an item), expiries and sweeps against a
+model, with the invariants and the model checked after every step.
 
 Each example sells a fresh event (two ticket types of small capacity, three seats, an event
 capacity below their sum, taxes, one 25% code with a usage limit of 2) in this module's
@@ -12,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -33,13 +34,15 @@ from core.checkout.errors import (
     AmountChanged,
     CodeUsedUp,
     HoldExpired,
+    IdempotencyConflict,
     InvalidOrderState,
     SeatTaken,
     SoldOut,
 )
 from core.checkout.holds import HoldRequest, hold_tickets, sweep_expired_holds
 from core.checkout.orders import OrderRequest, cancel_order, place_order, refund_order
-from core.checkout.pricing import CodeRule, Line, price
+from core.checkout.pricing import CodeRule, Line, price, refund_share
+from core.checkout.refunds import RefundLine
 from core.db import unit_of_work
 from core.errors import DomainError, ValidationError
 from tests.checkout_world import (
@@ -60,6 +63,7 @@ TYPES = (
     {"name": "Premium", "capacity": 5, "base_price": D("35.00"), "tax_rate": D("0.2")},
 )
 SEAT_PRICE = D("60.00")
+ZERO = D("0.00")
 SEATS = 3
 EVENT_CAPACITY = 10  # below 4 + 5 + 3, so the event's own capacity binds too
 EVENT_TAX = D("0.0825")
@@ -85,8 +89,41 @@ class ModelItem:
     ticket_type_id: uuid.UUID
     quantity: int
     seats: frozenset[uuid.UUID]
-    amount: Decimal  # final price + tax: what a refund gives back
-    refunded: bool = False
+    amount: Decimal  # final price + tax: what refunding all of it gives back
+    unit_price: Decimal
+    discount: Decimal
+    tax: Decimal
+    refunded_count: int = 0
+    refunded_seats: frozenset[uuid.UUID] = frozenset()
+    refunded_amount: Decimal = ZERO
+
+    @property
+    def refunded(self) -> bool:
+        return self.refunded_count == self.quantity
+
+    @property
+    def left(self) -> int:
+        return self.quantity - self.refunded_count
+
+    @property
+    def live_seats(self) -> frozenset[uuid.UUID]:
+        return self.seats - self.refunded_seats
+
+    def give_back(self, count: int, seats: frozenset[uuid.UUID], paid: bool) -> Decimal:
+        """The model's refund of `count` tickets, `seats` among them; returns the money."""
+        share = refund_share(
+            quantity=self.quantity,
+            unit_price=self.unit_price,
+            discount=self.discount,
+            tax=self.tax,
+            already=self.refunded_count,
+            count=count,
+        )
+        money = share.amount if paid else D("0.00")
+        self.refunded_count += count
+        self.refunded_seats |= seats
+        self.refunded_amount += money
+        return money
 
 
 @dataclass
@@ -95,6 +132,7 @@ class ModelOrder:
     key: str
     total: Decimal
     uses_code: bool
+    request: OrderRequest
     items: dict[uuid.UUID, ModelItem] = field(default_factory=dict)
     status: str = "completed"
 
@@ -180,7 +218,7 @@ class CheckoutMachine(RuleBasedStateMachine):
         ]
 
     def sold(self, ticket_type_id: uuid.UUID) -> int:
-        return sum(i.quantity for i in self.live_items() if i.ticket_type_id == ticket_type_id)
+        return sum(i.left for i in self.live_items() if i.ticket_type_id == ticket_type_id)
 
     def held(self, ticket_type_id: uuid.UUID) -> int:
         return sum(
@@ -191,7 +229,7 @@ class CheckoutMachine(RuleBasedStateMachine):
         return sum(self.sold(t) + self.held(t) for t in self.types)
 
     def seat_status(self, seat: uuid.UUID) -> str:
-        if any(seat in item.seats for item in self.live_items()):
+        if any(seat in item.live_seats for item in self.live_items()):
             return "sold"
         if any(h.live and h.seat == seat for h in self.holds.values()):
             return "held"
@@ -315,18 +353,18 @@ class CheckoutMachine(RuleBasedStateMachine):
             return
 
         assert (placed.status, placed.total, placed.replayed) == ("completed", total, False)
-        order = ModelOrder(placed.order_id, key, placed.total, use_code)
+        order = ModelOrder(placed.order_id, key, placed.total, use_code, request)
         found = rows(
-            "SELECT id, ticket_type_id, quantity, seat_ids, final_price + tax_amount"
-            " FROM order_items WHERE order_id = :o",
+            "SELECT id, ticket_type_id, quantity, seat_ids, final_price + tax_amount,"
+            " unit_price, discount_amount, tax_amount FROM order_items WHERE order_id = :o",
             o=placed.order_id,
         )
         found.sort(key=lambda r: self.types.index(r[1]))  # a stable order to draw from
-        for item_id, ticket_type_id, quantity, seat_ids, amount in found:
+        for item_id, ticket_type_id, quantity, seat_ids, amount, unit, discount, tax in found:
             assert quantity == quantities.pop(ticket_type_id)
             assert set(seat_ids or ()) == seats.get(ticket_type_id, set())
             order.items[item_id] = ModelItem(
-                ticket_type_id, quantity, frozenset(seat_ids or ()), amount
+                ticket_type_id, quantity, frozenset(seat_ids or ()), amount, unit, discount, tax
             )
         assert not quantities, "every held ticket type became an item"
         assert sum(i.amount for i in order.items.values()) == placed.total
@@ -339,18 +377,22 @@ class CheckoutMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.orders)
     @rule(data=st.data())
     def replay(self, data: st.DataObject) -> None:
-        """The same idempotency key returns the order it made, whatever else is sent."""
+        """The same request under a used key returns the order it made (as it is now); a
+        different request under that key (another session, buyer or total) is refused as
+        a conflict and changes nothing."""
         order = data.draw(st.sampled_from(list(self.orders.values())), label="order")
-        request = OrderRequest(
-            event_id=self.event.event_id,
-            session_id=f"sm-{tag()}",
-            buyer=buyer(),
-            payment_method="cash",
-            expected_total=D("0.01"),
-            idempotency_key=order.key,
-        )
-        placed = place_order(ACTOR, request)
-        OUTCOMES["replay"] += 1
+        change = data.draw(st.sampled_from(["none", "session", "buyer", "total"]), label="diff")
+        request = {
+            "none": order.request,
+            "session": replace(order.request, session_id=f"sm-{tag()}"),
+            "buyer": replace(order.request, buyer=buyer()),
+            "total": replace(order.request, expected_total=order.total + D("0.01")),
+        }[change]
+        placed, error = attempt(lambda: place_order(ACTOR, request))
+        check_outcome("replay", error, None if change == "none" else IdempotencyConflict)
+        if error is not None:
+            assert (error.code, error.field) == ("idempotency_conflict", "idempotency_key")
+            return
         assert placed.replayed
         assert (placed.order_id, placed.status, placed.total) == (
             order.order_id,
@@ -379,44 +421,66 @@ class CheckoutMachine(RuleBasedStateMachine):
             return
         left = [item for item in order.items.values() if not item.refunded]
         assert result.status == "cancelled"
-        assert result.released_tickets == sum(item.quantity for item in left)
-        assert result.refunded_amount == sum((item.amount for item in left), D("0.00"))
-        for item in left:
-            item.refunded = True
+        assert result.released_tickets == sum(item.left for item in left)
+        money = sum((item.give_back(item.left, item.live_seats, True) for item in left), D(0))
+        assert result.refunded_amount == money
         order.status = "cancelled"
         self.code_uses -= order.uses_code
 
     @precondition(lambda self: self.orders)
     @rule(data=st.data())
     def refund(self, data: st.DataObject) -> None:
-        """Refund one item of an order (any, refunded or not), or now and then all that
-        is left of it."""
+        """Refund all that is left of an order, all of one item (refunded or not), or some
+        tickets of an item: a number of them, or some of its seats."""
         order = self.pick_order(data)
         item_id = data.draw(st.sampled_from(list(order.items)), label="item")
-        everything = data.draw(st.integers(0, 3), label="everything") == 0
+        how = data.draw(st.sampled_from(["everything", "item", "part", "part"]), label="how")
         item = order.items[item_id]
         expected: type[DomainError] | None = None
         if order.status != "completed":
             expected = InvalidOrderState
-        elif not everything and item.refunded:
+        elif how != "everything" and item.refunded:
             expected = ValidationError
+        count, seats = item.left, item.live_seats
+        lines: list[RefundLine] | None = None
+        if how == "part" and not item.refunded:
+            if item.live_seats:
+                seats = frozenset(
+                    data.draw(
+                        st.sets(st.sampled_from(sorted(item.live_seats)), min_size=1),
+                        label="seats",
+                    )
+                )
+                count = len(seats)
+            else:
+                count = data.draw(st.integers(1, item.left), label="tickets")
+                seats = frozenset()
+            lines = [RefundLine(item_id, count, tuple(seats))]
         result, error = attempt(
             lambda: refund_order(
-                ACTOR, order.order_id, "state machine", None if everything else [item_id]
+                ACTOR,
+                order.order_id,
+                "state machine",
+                None if how in ("everything", "part") else [item_id],
+                lines=lines,
             )
         )
-        check_outcome("refund", error, expected)
+        check_outcome(f"refund {how}", error, expected)
         if error is not None:
             return
-        chosen = [i for i in order.items.values() if not i.refunded] if everything else [item]
-        for chosen_item in chosen:
-            chosen_item.refunded = True
+        chosen = (
+            [(i, i.left, i.live_seats) for i in order.items.values() if not i.refunded]
+            if how == "everything"
+            else [(item, count, seats)]
+        )
+        released = sum(c for _, c, _ in chosen)
+        money = sum((i.give_back(c, s, True) for i, c, s in chosen), D("0.00"))
         if all(i.refunded for i in order.items.values()):
             order.status = "refunded"
             self.code_uses -= order.uses_code
         assert result.status == order.status
-        assert result.released_tickets == sum(i.quantity for i in chosen)
-        assert result.refunded_amount == sum((i.amount for i in chosen), D("0.00"))
+        assert result.released_tickets == released
+        assert result.refunded_amount == money
 
     @precondition(lambda self: any(h.live for h in self.holds.values()))
     @rule(data=st.data())
@@ -472,6 +536,19 @@ class CheckoutMachine(RuleBasedStateMachine):
                     {"e": event_id},
                 ).scalars()
             )
+            given_back = {
+                r[0]: (r[1], frozenset(r[2] or ()), r[3], r[4])
+                for r in session.execute(
+                    text(
+                        "SELECT oi.id, oi.refunded_quantity, oi.refunded_seat_ids,"
+                        " oi.refunded_amount, (SELECT coalesce(sum(r.amount), 0)"
+                        " FROM order_refunds r WHERE r.order_item_id = oi.id)"
+                        " FROM order_items oi JOIN orders o ON o.id = oi.order_id"
+                        " WHERE o.event_id = :e"
+                    ),
+                    {"e": event_id},
+                )
+            }
         for t in availability.ticket_types:
             assert (t.sold, t.held) == (self.sold(t.ticket_type_id), self.held(t.ticket_type_id))
         assert {s: availability.seats[s].status for s in self.event.seat_ids} == {
@@ -485,6 +562,17 @@ class CheckoutMachine(RuleBasedStateMachine):
             for order in self.orders.values()
             for item_id, item in order.items.items()
             if item.refunded
+        }
+        # Each item's counters, and its refund rows, say what the model gave back.
+        assert given_back == {
+            item_id: (
+                item.refunded_count,
+                item.refunded_seats,
+                item.refunded_amount,
+                item.refunded_amount,
+            )
+            for order in self.orders.values()
+            for item_id, item in order.items.items()
         }
 
 

@@ -27,9 +27,8 @@ from core.crypto import (
     view_payment_details,
 )
 from core.crypto.payment_details import seal, unseal
-from core.db import Actor
-from core.errors import Conflict, PermissionDenied, ValidationError
-from tests.apptest import make_person, messages, open_page
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from tests.apptest import make_person, messages, open_page, sign_in_as
 
 KEYS = {name: Fernet.generate_key().decode() for name in ("V2", "V3", "V4")}
 
@@ -131,7 +130,7 @@ def test_the_person_and_compliance_see_the_card_others_see_it_masked(
     owner: Engine, admin: Identity, organizer: Identity
 ) -> None:
     holder = _holder_of_a_card(owner)
-    own = view_payment_details(Actor(user_id=holder), user_id=holder)
+    own = view_payment_details(sign_in_as(holder).actor(), user_id=holder)
     assert own.details is not None and own.display.endswith(
         f"expires {own.details.exp_month:02d}/{own.details.exp_year}"
     )
@@ -139,20 +138,32 @@ def test_the_person_and_compliance_see_the_card_others_see_it_masked(
     with pytest.raises(PermissionDenied):
         view_payment_details(organizer.actor(), user_id=holder)
 
-    with owner.connect() as conn:
-        order_id, buyer = conn.execute(
+    with owner.begin() as conn:
+        order_id, buyer, event_id = conn.execute(
             text(
-                "SELECT o.id, o.user_id FROM orders o JOIN users u ON u.id = o.user_id"
+                "SELECT o.id, o.user_id, o.event_id FROM orders o"
+                " JOIN users u ON u.id = o.user_id"
                 " WHERE o.encrypted_payment_details IS NOT NULL AND u.status = 'active'"
                 " ORDER BY o.id LIMIT 1"
             )
         ).one()
-    card = view_payment_details(Actor(user_id=buyer), order_id=order_id)
+        # The organizer works the order's event, so its orders are theirs to see.
+        conn.execute(
+            text(
+                "INSERT INTO event_staff (event_id, user_id) VALUES (:e, :u) ON CONFLICT DO NOTHING"
+            ),
+            {"e": event_id, "u": organizer.user_id},
+        )
+    card = view_payment_details(sign_in_as(buyer).actor(), order_id=order_id)
     assert card.details is not None
     assert view_payment_details(admin.actor(), order_id=order_id).details == card.details
     masked = view_payment_details(organizer.actor(), order_id=order_id)
     assert masked.on_file and masked.details is None
     assert card.details.last4 not in masked.display
+    # Someone with no business with the order does not learn it exists (row-level
+    # security, migration 0013).
+    with pytest.raises(NotFound):
+        view_payment_details(make_person(owner, ["organizer"]).actor(), order_id=order_id)
     with owner.connect() as conn:
         decrypted = conn.execute(
             text(
@@ -169,8 +180,9 @@ def test_a_person_saves_their_own_card_and_not_someone_elses(
 ) -> None:
     holder = _holder_of_a_card(owner)
     card = PaymentDetails("amex", "0005", 4, 2031)
-    save_profile_payment_details(Actor(user_id=holder), holder, card)
-    assert view_payment_details(Actor(user_id=holder), user_id=holder).details == card
+    own = sign_in_as(holder).actor()
+    save_profile_payment_details(own, holder, card)
+    assert view_payment_details(own, user_id=holder).details == card
     with pytest.raises(PermissionDenied):
         save_profile_payment_details(organizer.actor(), holder, card)
 

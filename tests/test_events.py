@@ -123,7 +123,7 @@ def test_an_organizer_creates_a_draft_of_their_own(owner: Engine, organizer: Ide
         ({"type": "picnic"}, "type", "Type must be one of"),
         ({"hours": -1}, "end_date", "End must be after start"),
         ({"capacity": -5}, "capacity", "cannot be negative"),
-        ({"tax_rate": Decimal("1.5")}, "tax_rate", "Tax rate must be at least 0 and below 1"),
+        ({"tax_rate": Decimal("1.5")}, "tax_rate", "Tax rate must be at least 0% and below 100%."),
         ({"venue_id": uuid.uuid4()}, "venue_id", "venue does not exist"),
     ],
 )

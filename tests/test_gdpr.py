@@ -21,7 +21,7 @@ from sqlalchemy import Engine, text
 from core.auth import Identity
 from core.errors import Conflict, PermissionDenied, ValidationError
 from core.gdpr import erasure, export, rectification, requests
-from core.gdpr.discovery import CATEGORIES, discover, subject_of_request
+from core.gdpr.discovery import CATEGORIES, discover, identifying_terms, subject_of_request
 from core.jobs import Worker
 from core.jobs.registry import load_handlers
 from tests.apptest import make_person
@@ -363,15 +363,45 @@ def test_discovery_finds_the_person_in_every_category(
     with unit_of_work(admin.actor(), read_only=True) as uow:
         found = discover(uow.session, subject_of_request(uow.session, request_id))
     empty = {name for name, rows in found.categories.items() if not rows}
-    # The person sends no email campaigns and speaks at no event.
-    assert empty == {"email_campaigns", "speaker_sessions", "refunds"}, empty
+    # The person sends no email campaigns, speaks at no event, has no refund, no API usage,
+    # no reviewed matches, and is the contact of no designer but their own.
+    assert empty == {
+        "email_campaigns",
+        "speaker_sessions",
+        "refunds",
+        "api_usage",
+        "request_matches",
+        "designer_contacts",
+    }, empty
     assert found.categories["account"][0]["email"] == person.email
     assert "password_hash" not in found.categories["account"][0]
     assert len(found.categories["webhook_deliveries"]) == 2
     assert {r["order_number"] for r in found.categories["orders"]} == {person.order_number}
-    terms = found.terms()
+    terms = identifying_terms(found)
     assert person.email in terms.emails and person.name in terms.names
     assert person.phone in terms.phones
+
+
+def test_discovery_in_one_statement_finds_what_the_export_finds(
+    secure_database: SecureDatabase, admin: Identity
+) -> None:
+    """The erasure discovers in one round trip, the export job category by category (with
+    progress): the rows, their order and so the fingerprint must be the same."""
+    person = plant_subject(secure_database.owner)
+    request_id = _request(admin, person, "access")
+    from core.db import unit_of_work
+
+    steps: list[str] = []
+    with unit_of_work(admin.actor(), read_only=True) as uow:
+        subject = subject_of_request(uow.session, request_id)
+        batched = discover(uow.session, subject)
+        stepped = discover(uow.session, subject, progress=lambda i, n, t: steps.append(t))
+    assert len(steps) == len(CATEGORIES)
+    assert json.dumps(batched.categories, default=str) == json.dumps(
+        stepped.categories, default=str
+    )
+    assert batched.fingerprint == stepped.fingerprint
+    assert batched.categories["orders"] and batched.categories["audit_entries"]
 
 
 def test_export_bundle_holds_json_and_csv_per_category(
@@ -387,8 +417,8 @@ def test_export_bundle_holds_json_and_csv_per_category(
     assert name == f"personal-data-{request_id}.zip"
     with zipfile.ZipFile(io.BytesIO(data)) as bundle:
         names = set(bundle.namelist())
-        for category, _, _ in CATEGORIES:
-            assert {f"{category}.json", f"{category}.csv"} <= names
+        for category in CATEGORIES:
+            assert {f"{category.key}.json", f"{category.key}.csv"} <= names
         assert {"README.txt", "manifest.json"} <= names
         manifest = json.loads(bundle.read("manifest.json"))
         assert manifest["fingerprint"] == detail.export_fingerprint
@@ -452,7 +482,7 @@ def test_canary_erasure_leaves_no_trace_in_any_column_or_file(
             blob = path.read_bytes()
             assert not any(m.encode() in blob for m in person.markers), path
     assert result.files_deleted == 1
-    assert result.counts["users"] == 1 and result.counts["orders"] == 1
+    assert result.counts["account"] == 1 and result.counts["orders"] == 1
     assert result.audit_redacted > 0
     with secure_database.owner.connect() as c:
         order = c.execute(
@@ -520,7 +550,7 @@ def test_the_full_flow_intake_export_download_erasure_completed(
     detail = requests.get_request(admin.actor(), request_id)
     assert detail.summary.status == "completed" and detail.completed_at is not None
     assert detail.summary.subject_email.endswith("@erased.invalid")
-    assert detail.outcome and detail.outcome["erased"]["users"] == 1
+    assert detail.outcome and detail.outcome["erased"]["account"] == 1
     with pytest.raises(Exception, match=r"no export|gone"):
         export.export_bundle(admin.actor(), request_id)
 

@@ -14,7 +14,7 @@ from core.gdpr.requests import RequestDraft, create_request, start_processing
 from core.jobs import Worker
 from core.jobs.registry import load_handlers
 from dashboard import session
-from tests.apptest import APP, make_person, messages, open_page
+from tests.apptest import APP, make_person, messages, open_page, shown
 from tests.conftest import SecureDatabase
 from tests.test_gdpr import APP_POOL_SIZE, admin, exports, plant_subject  # noqa: F401
 
@@ -61,7 +61,7 @@ def test_intake_export_download_and_erasure_on_the_page(
     at.button(key="dsr_new_submit").click().run()
     assert not at.exception
     assert f"Request recorded for {person.email}" in messages(at)
-    assert at.subheader[0].value == f"Erasure request · {person.email}"
+    assert shown(at.subheader[0].value) == f"Erasure request · {person.email}"
 
     # Erasing before processing is not offered; starting is.
     assert not [b for b in at.button if b.key == "dsr_erase_ask"]
@@ -141,3 +141,50 @@ def test_rectification_shows_the_diff_and_restriction_toggles(
             ).scalar_one()
             is None
         )
+
+
+def test_matches_are_reviewed_on_the_page_and_the_erasure_completes(
+    secure_database: SecureDatabase,
+    admin: Identity,  # noqa: F811
+) -> None:
+    from tests.test_gdpr_review import _erasure_request, _someone_sharing
+
+    person = plant_subject(secure_database.owner)
+    _someone_sharing(secure_database.owner, person.phone)
+    request_id = _erasure_request(admin, person.email)
+    at = _open_request(admin, request_id)
+    assert not at.exception
+    assert "No matches recorded yet." in " ".join(str(c.value) for c in at.caption)
+
+    at.button(key="dsr_erase_ask").click().run()
+    at.button(key="dsr_erase_yes").click().run()
+    assert not at.exception
+    assert "Erasure stopped and nothing was erased" in messages(at)
+    matches = at.dataframe[-1].value
+    assert set(matches["Field"]) == {"orders.billing_phone", "users.phone_number"}
+    assert set(matches["Decision"]) == {"to decide"}
+
+    # Keep without a reason is refused with the field's rule; nothing is decided.
+    at.checkbox(key="dsr_match_all").check()
+    at.radio(key="dsr_match_decision").set_value("keep")
+    at.button(key="dsr_match_submit").click().run()
+    assert "keeping a match needs the reason" in messages(at)
+    at.checkbox(key="dsr_match_all").check()
+    at.radio(key="dsr_match_decision").set_value("keep")
+    at.text_input(key="dsr_match_reason").input("Her family shares the number.")
+    at.button(key="dsr_match_submit").click().run()
+    assert "2 decision(s) recorded." in messages(at)
+    assert set(at.dataframe[-1].value["Decision"]) == {"Keep: someone else's record"}
+
+    at.button(key="dsr_erase_ask").click().run()
+    at.button(key="dsr_erase_yes").click().run()
+    assert not at.exception
+    assert "The person is erased" in messages(at) and "2 match(es) kept" in messages(at)
+    assert requests_status(secure_database, request_id) == "completed"
+
+
+def requests_status(secure_database: SecureDatabase, request_id: uuid.UUID) -> str:
+    with secure_database.owner.connect() as c:
+        return c.execute(
+            text("SELECT status FROM data_subject_requests WHERE id = :i"), {"i": request_id}
+        ).scalar_one()

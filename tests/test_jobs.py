@@ -8,8 +8,9 @@ import uuid
 import pytest
 from sqlalchemy import Engine, text
 
+from core.auth import Identity
 from core.db import Actor, unit_of_work
-from core.errors import ValidationError
+from core.errors import PermissionDenied, ValidationError
 from core.jobs import (
     Worker,
     enqueue,
@@ -22,9 +23,20 @@ from core.jobs import (
 from tests.conftest import SecureDatabase
 
 
-def _enqueue(job_type: str, n: int = 1, **kw: object) -> list[uuid.UUID]:
-    with unit_of_work(Actor.system("test")) as uow:
-        ids = [enqueue(uow.session, job_type, {"n": i}, created_by=None, **kw) for i in range(n)]
+@pytest.fixture(scope="module")
+def person(secure_database: SecureDatabase) -> Identity:
+    """Who queues the tests' jobs: a job is queued by a person, in their own name."""
+    from tests.apptest import make_person
+
+    return make_person(secure_database.owner, ["admin"])
+
+
+def _enqueue(person: Identity, job_type: str, n: int = 1, **kw: object) -> list[uuid.UUID]:
+    with unit_of_work(person.actor()) as uow:
+        ids = [
+            enqueue(uow.session, job_type, {"n": i}, created_by=person.user_id, **kw)
+            for i in range(n)
+        ]
         uow.commit()
     return ids
 
@@ -55,7 +67,7 @@ def test_a_job_runs_as_the_person_who_queued_it(
         with unit_of_work(ctx.actor, read_only=True) as uow:
             seen.append(
                 uow.session.execute(
-                    text("SELECT current_setting('app.user_id'), current_setting('app.user_agent')")
+                    text("SELECT app_current_user_id()::text, current_setting('app.user_agent')")
                 ).one()
             )
         return {"ok": True}
@@ -72,7 +84,7 @@ def test_a_job_runs_as_the_person_who_queued_it(
 
 
 def test_two_workers_never_run_one_job_twice(
-    secure_database: SecureDatabase, job_type: str
+    secure_database: SecureDatabase, job_type: str, person: Identity
 ) -> None:
     ran: list[uuid.UUID] = []
     lock = threading.Lock()
@@ -83,7 +95,7 @@ def test_two_workers_never_run_one_job_twice(
             ran.append(ctx.job_id)
 
     register_handler(job_type, handler)
-    ids = _enqueue(job_type, 30)
+    ids = _enqueue(person, job_type, 30)
 
     def work() -> None:
         worker = Worker(job_types=[job_type])
@@ -100,10 +112,10 @@ def test_two_workers_never_run_one_job_twice(
 
 
 def test_claim_skips_a_row_another_transaction_holds(
-    secure_database: SecureDatabase, job_type: str
+    secure_database: SecureDatabase, job_type: str, person: Identity
 ) -> None:
     register_handler(job_type, lambda ctx: None)
-    first, second = _enqueue(job_type, 2, priority=1)
+    first, second = _enqueue(person, job_type, 2, priority=1)
     with secure_database.owner.connect() as holder:
         holder.execute(text("SELECT 1 FROM background_jobs WHERE id = :i FOR UPDATE"), {"i": first})
         claimed = queue.claim("w1", [job_type])
@@ -112,13 +124,13 @@ def test_claim_skips_a_row_another_transaction_holds(
 
 
 def test_a_failing_job_is_retried_with_backoff_then_fails_with_its_message(
-    secure_database: SecureDatabase, job_type: str
+    secure_database: SecureDatabase, job_type: str, person: Identity
 ) -> None:
     def handler(ctx: queue.JobContext) -> None:
         raise RuntimeError("printer on fire")
 
     register_handler(job_type, handler)
-    (job_id,) = _enqueue(job_type, max_retries=1)
+    (job_id,) = _enqueue(person, job_type, max_retries=1)
     worker = Worker(backoff_seconds=0, job_types=[job_type])
     assert worker.run_job()
     row = _job(secure_database.owner, job_id)
@@ -131,9 +143,11 @@ def test_a_failing_job_is_retried_with_backoff_then_fails_with_its_message(
     assert not worker.run_job() or _job(secure_database.owner, job_id)["status"] == "failed"
 
 
-def test_backoff_delays_the_retry(secure_database: SecureDatabase, job_type: str) -> None:
+def test_backoff_delays_the_retry(
+    secure_database: SecureDatabase, job_type: str, person: Identity
+) -> None:
     register_handler(job_type, lambda ctx: 1 / 0)
-    (job_id,) = _enqueue(job_type, max_retries=3)
+    (job_id,) = _enqueue(person, job_type, max_retries=3)
     worker = Worker(backoff_seconds=3600, job_types=[job_type])
     assert worker.run_job()
     row = _job(secure_database.owner, job_id)
@@ -150,12 +164,14 @@ def test_backoff_delays_the_retry(secure_database: SecureDatabase, job_type: str
     assert queue.claim("w", [job_type]) is None
 
 
-def test_a_refusal_fails_at_once(secure_database: SecureDatabase, job_type: str) -> None:
+def test_a_refusal_fails_at_once(
+    secure_database: SecureDatabase, job_type: str, person: Identity
+) -> None:
     def handler(ctx: queue.JobContext) -> None:
         raise ValidationError("the thing is gone")
 
     register_handler(job_type, handler)
-    (job_id,) = _enqueue(job_type, max_retries=3)
+    (job_id,) = _enqueue(person, job_type, max_retries=3)
     assert Worker(job_types=[job_type]).run_job()
     row = _job(secure_database.owner, job_id)
     assert row["status"] == "failed" and row["retry_count"] == 0
@@ -163,7 +179,7 @@ def test_a_refusal_fails_at_once(secure_database: SecureDatabase, job_type: str)
 
 
 def test_progress_is_visible_from_another_connection_while_the_job_runs(
-    secure_database: SecureDatabase, job_type: str
+    secure_database: SecureDatabase, job_type: str, person: Identity
 ) -> None:
     seen: list[tuple] = []
 
@@ -181,21 +197,23 @@ def test_progress_is_visible_from_another_connection_while_the_job_runs(
             )
 
     register_handler(job_type, handler)
-    _enqueue(job_type)
+    _enqueue(person, job_type)
     assert Worker(job_types=[job_type]).run_job()
     assert len(seen) == 1
     status, progress, message = seen[0]
     assert (status, float(progress), message) == ("running", 42.5, "halfway through")
 
 
-def test_dedupe_key_keeps_one_live_job(secure_database: SecureDatabase, job_type: str) -> None:
+def test_dedupe_key_keeps_one_live_job(
+    secure_database: SecureDatabase, job_type: str, person: Identity
+) -> None:
     key = f"k-{uuid.uuid4().hex}"
-    first = _enqueue(job_type, dedupe_key=key)
-    again = _enqueue(job_type, dedupe_key=key)
+    first = _enqueue(person, job_type, dedupe_key=key)
+    again = _enqueue(person, job_type, dedupe_key=key)
     assert first == again
     register_handler(job_type, lambda ctx: None)
     Worker(job_types=[job_type]).run_until_idle()
-    assert _enqueue(job_type, dedupe_key=key) != first
+    assert _enqueue(person, job_type, dedupe_key=key) != first
 
 
 def test_payloads_hold_ids_not_personal_data(secure_database: SecureDatabase) -> None:
@@ -203,8 +221,10 @@ def test_payloads_hold_ids_not_personal_data(secure_database: SecureDatabase) ->
         enqueue(uow.session, "x", {"email": "someone@example.com"}, created_by=None)
 
 
-def test_stale_claims_go_back_to_the_queue(secure_database: SecureDatabase, job_type: str) -> None:
-    (job_id,) = _enqueue(job_type)
+def test_stale_claims_go_back_to_the_queue(
+    secure_database: SecureDatabase, job_type: str, person: Identity
+) -> None:
+    (job_id,) = _enqueue(person, job_type)
     assert queue.claim("dead-worker", [job_type]) is not None
     with secure_database.owner.begin() as c:
         c.execute(
@@ -265,3 +285,73 @@ def test_the_registered_periodic_tasks_do_their_work_on_the_app_role(
     with secure_database.owner.connect() as c:
         assert c.execute(pending).scalar() == 0
         assert c.execute(text("SELECT refreshed_at FROM analytics_rollups_refreshed")).scalar()
+
+
+# -- row-level security (migration 0013) ------------------------------------------------
+
+
+def test_nobody_queues_a_job_in_no_ones_or_someone_elses_name(
+    secure_database: SecureDatabase, job_type: str, person: Identity
+) -> None:
+    """A job queued by no person would run as the system actor, past every permission
+    check; one queued in someone else's name would run as them."""
+    from tests.apptest import make_person
+
+    with pytest.raises(PermissionDenied), unit_of_work(Actor.system("test")) as uow:
+        enqueue(uow.session, job_type, {}, created_by=None)
+    designer = make_person(secure_database.owner, ["designer"])
+    with pytest.raises(PermissionDenied), unit_of_work(designer.actor()) as uow:
+        enqueue(uow.session, job_type, {}, created_by=person.user_id)
+    with secure_database.owner.connect() as c:
+        queued = c.execute(
+            text("SELECT count(*) FROM background_jobs WHERE job_type = :t"), {"t": job_type}
+        ).scalar_one()
+    assert queued == 0
+
+
+def test_a_job_is_seen_by_its_creator_and_admins_only(
+    secure_database: SecureDatabase, job_type: str
+) -> None:
+    from tests.apptest import make_person
+
+    creator = make_person(secure_database.owner, ["marketing"])
+    other = make_person(secure_database.owner, ["marketing"])
+    admin = make_person(secure_database.owner, ["admin"])
+    with unit_of_work(creator.actor()) as uow:
+        job_id = enqueue(uow.session, job_type, {}, created_by=creator.user_id)
+        uow.commit()
+    seen = {}
+    for name, who in (("creator", creator), ("other", other), ("admin", admin)):
+        with unit_of_work(who.actor(), read_only=True) as uow:
+            seen[name] = queue.read_job(uow.session, job_id) is not None
+    assert seen == {"creator": True, "other": False, "admin": True}
+
+
+def test_only_the_worker_that_claimed_a_job_reports_on_it(
+    secure_database: SecureDatabase, job_type: str, person: Identity
+) -> None:
+    (job_id,) = _enqueue(person, job_type)
+    claimed = queue.claim("w-owner", [job_type])
+    assert claimed is not None and claimed.job_id == job_id
+    queue.set_progress(job_id, 50, "someone else's", worker_id="w-intruder")
+    queue.complete(claimed, {"forged": True}, worker_id="w-intruder")
+    assert queue.fail(claimed, "forged", retry=False, worker_id="w-intruder") == "lost"
+    row = _job(secure_database.owner, job_id)
+    assert (row["status"], float(row["progress"]), row["result"]) == ("running", 0.0, None)
+    queue.set_progress(job_id, 50, "halfway", worker_id="w-owner")
+    queue.complete(claimed, {"ok": True}, worker_id="w-owner")
+    row = _job(secure_database.owner, job_id)
+    assert (row["status"], row["result"], row["progress_message"]) == (
+        "completed",
+        {"ok": True},
+        "halfway",
+    )
+
+
+def test_requeueing_stale_claims_never_takes_a_live_one(
+    secure_database: SecureDatabase, job_type: str, person: Identity
+) -> None:
+    (job_id,) = _enqueue(person, job_type)
+    assert queue.claim("w-live", [job_type]) is not None
+    queue.requeue_stale(0)  # asked for "everything running": held to a minute of silence
+    assert _job(secure_database.owner, job_id)["status"] == "running"

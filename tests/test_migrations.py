@@ -168,3 +168,67 @@ def test_ensure_partitions_is_idempotent_and_creates_future_months(
     assert first > 0
     assert second == 0
     assert exists is not None
+
+
+def test_0010_backfills_items_refunded_whole_before_it(scratch_database: Engine) -> None:
+    """Before 0010 a refund gave back whole items (refunded_at set, one refund row each):
+    0010 counts them as refunded in full, their money only when it was paid back, and its
+    new CHECKs then validate over them."""
+    upgrade(scratch_database, "0009")
+    with scratch_database.begin() as conn:
+        conn.execute(
+            text(
+                """
+                WITH u AS (INSERT INTO users (email, full_name, user_type)
+                           VALUES ('old@example.com', 'Old', 'organizer') RETURNING id),
+                     e AS (INSERT INTO events (organizer_id, title, start_date, end_date, type)
+                           SELECT id, 'Old show', now(), now() + interval '1 day', 'fashion_show'
+                             FROM u RETURNING id),
+                     t AS (INSERT INTO ticket_types (event_id, name, base_price, total_capacity,
+                             remaining_capacity, sale_start_date, sale_end_date, tier)
+                           SELECT id, 'General', 40, 10, 10, now(), now() + interval '1 day',
+                                  'general' FROM e RETURNING id, event_id),
+                     o AS (INSERT INTO orders (order_number, event_id, status, billing_email,
+                             billing_name, subtotal, tax_amount, total_amount)
+                           SELECT n, t.event_id, s, 'b@example.com', 'B', 80, 8, 88
+                             FROM t, (VALUES ('FW-OLD-1', 'refunded'), ('FW-OLD-2', 'cancelled'))
+                                  AS v(n, s) RETURNING id, order_number)
+                INSERT INTO order_items (order_id, ticket_type_id, quantity, unit_price,
+                                         subtotal, final_price, tax_amount, refunded_at)
+                SELECT o.id, t.id, 2, 40, 80, 80, 8, now() FROM o, t
+                """
+            )
+        )
+        paid = conn.execute(
+            text(
+                "SELECT oi.id FROM order_items oi JOIN orders o ON o.id = oi.order_id"
+                " WHERE o.order_number = 'FW-OLD-1'"
+            )
+        ).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO order_refunds (order_id, order_item_id, amount, reason, method,"
+                " reference) SELECT order_id, id, 88, 'old', 'cash', 'bo-old' FROM order_items"
+                " WHERE id = :i"
+            ),
+            {"i": paid},
+        )
+    upgrade(scratch_database)
+    with scratch_database.connect() as conn:
+        items = {
+            r[0]: tuple(r[1:])
+            for r in conn.execute(
+                text("SELECT id, refunded_quantity, refunded_tax, refunded_amount FROM order_items")
+            )
+        }
+        refund = conn.execute(
+            text("SELECT quantity, tax_amount FROM order_refunds WHERE order_item_id = :i"),
+            {"i": paid},
+        ).one()
+        not_valid = conn.execute(
+            text("SELECT count(*) FROM pg_constraint WHERE NOT convalidated")
+        ).scalar()
+    unpaid = next(i for i in items if i != paid)
+    assert items[paid] == (2, 8, 88) and items[unpaid] == (2, 0, 0)
+    assert tuple(refund) == (2, 8)
+    assert not_valid == 0

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.checkout.errors import CodeNotValid, CodeUsedUp
-from core.checkout.pricing import BuyerHistory, CodeRule, Line, price
+from core.checkout.pricing import BuyerHistory, CodeRule, Line, price, refund_share
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 EVENT = uuid.UUID(int=1)
@@ -157,3 +157,86 @@ def test_rules_that_pass_apply() -> None:
     )
     quote = price([LINE], code, now=NOW, buyer=BuyerHistory())
     assert quote.discount == Decimal("8.00")
+
+
+# --- refunds of some tickets of an item (defect 2) -------------------------------------
+
+
+@st.composite
+def priced_items(draw: st.DrawFn) -> tuple[int, Decimal, Decimal, Decimal, list[int]]:
+    """An item as pricing made it (quantity, unit price, its discount and tax shares) and
+    a way of refunding all of it in steps (how many tickets each refund gives back)."""
+    quantity = draw(st.integers(min_value=1, max_value=12))
+    unit = draw(cents)
+    subtotal = unit * quantity
+    discount = draw(st.integers(0, int(subtotal * 100))) / Decimal(100)
+    rate = draw(rates)
+    tax = ((subtotal - discount) * rate).quantize(Decimal("0.01"))
+    steps: list[int] = []
+    left = quantity
+    while left:
+        step = draw(st.integers(1, left))
+        steps.append(step)
+        left -= step
+    return quantity, unit, discount, tax, steps
+
+
+def _refunds(quantity, unit, discount, tax, steps):
+    done, shares = 0, []
+    for step in steps:
+        shares.append(
+            refund_share(
+                quantity=quantity, unit_price=unit, discount=discount, tax=tax,
+                already=done, count=step,
+            )
+        )  # fmt: skip
+        done += step
+    return shares
+
+
+@given(priced_items())
+def test_refunding_every_ticket_in_any_steps_gives_back_exactly_the_item(item) -> None:
+    quantity, unit, discount, tax, _ = item
+    shares = _refunds(*item)
+    assert sum(s.quantity for s in shares) == quantity
+    assert sum((s.discount for s in shares), Decimal(0)) == discount
+    assert sum((s.tax for s in shares), Decimal(0)) == tax
+    assert sum((s.amount for s in shares), Decimal(0)) == unit * quantity - discount + tax
+    for share in shares:
+        # Every refund is in cents, gives back money, and no more discount than its tickets.
+        assert share.amount == share.amount.quantize(Decimal("0.01"))
+        assert 0 <= share.discount <= share.subtotal and share.tax >= 0 and share.amount >= 0
+
+
+@given(priced_items(), st.data())
+def test_the_same_tickets_give_back_the_same_money_however_they_are_split(item, data) -> None:
+    """Refunding k tickets at once or in any steps gives back the same, for every k."""
+    quantity, unit, discount, tax, steps = item
+    k = data.draw(st.integers(1, quantity))
+    at_once = refund_share(
+        quantity=quantity, unit_price=unit, discount=discount, tax=tax, already=0, count=k
+    )
+    done, stepped = 0, Decimal(0)
+    for step in steps:
+        step = min(step, k - done)
+        if step == 0:
+            break
+        stepped += refund_share(
+            quantity=quantity, unit_price=unit, discount=discount, tax=tax,
+            already=done, count=step,
+        ).amount  # fmt: skip
+        done += step
+    assert stepped == at_once.amount
+
+
+def test_one_of_three_seats_gives_back_a_third_rounded_consistently() -> None:
+    # 3 × 33.33 with a 10.00 discount: shares 3.33, 3.34, 3.33 (cumulative 3.33, 6.67, 10).
+    shares = _refunds(3, Decimal("33.33"), Decimal("10.00"), Decimal("7.42"), [1, 1, 1])
+    assert [s.discount for s in shares] == [Decimal("3.33"), Decimal("3.34"), Decimal("3.33")]
+    assert [s.tax for s in shares] == [Decimal("2.47"), Decimal("2.48"), Decimal("2.47")]
+    assert [s.amount for s in shares] == [Decimal("32.47"), Decimal("32.47"), Decimal("32.47")]
+    with pytest.raises(ValueError):
+        refund_share(
+            quantity=3, unit_price=Decimal(1), discount=Decimal(0), tax=Decimal(0),
+            already=2, count=2,
+        )  # fmt: skip

@@ -125,12 +125,6 @@ def _arrange(conn: Connection) -> Arranged:
         u=user,
     )
     pair(
-        "reset_tokens",
-        "INSERT INTO users (email, full_name, user_type, status, reset_token,"
-        " reset_token_expires_at) VALUES ('reset-' || gen_random_uuid() || '@example.com',"
-        " 'Reset Test', 'attendee', 'active', 'hash', :at) RETURNING id",
-    )
-    pair(
         "inactive_users",
         "WITH u AS (INSERT INTO users (email, full_name, phone_number, user_type, status,"
         " last_login) VALUES ('gone-' || gen_random_uuid() || '@example.com', 'Gone Person',"
@@ -154,15 +148,10 @@ def arranged(owner: Engine) -> Arranged:
 
 
 def _exists(conn: Connection, key: str, row_id: str) -> bool:
-    if key == "reset_tokens":
-        return _one(conn, "SELECT reset_token IS NOT NULL FROM users WHERE id = :i", i=row_id)
     if key == "inactive_users":
         return not _one(conn, "SELECT is_anonymized FROM users WHERE id = :i", i=row_id)
     if key == "orders":
-        return _one(
-            conn, "SELECT billing_email <> 'anonymized@example.invalid' FROM orders WHERE id = :i",
-            i=row_id,
-        )  # fmt: skip
+        return not _one(conn, "SELECT is_anonymized FROM orders WHERE id = :i", i=row_id)
     table = next(c.table for c in CATEGORIES if c.key == key)
     return bool(_one(conn, f"SELECT count(*) FROM {table} WHERE id = :i", i=row_id))
 
@@ -230,13 +219,18 @@ def test_the_dry_run_counts_what_the_run_treats_and_rows_inside_their_period_sta
                  " JOIN user_profiles p ON p.user_id = u.id WHERE u.id = :i"),
             {"i": arranged.rows["inactive_users"][0][0]},
         ).one()  # fmt: skip
-        assert gone.email.startswith("anonymized-") and gone.phone_number is None
+        # The registry's anonymisation of an account, the same an erasure writes.
+        assert gone.email.endswith("@erased.invalid") and gone.phone_number is None
         assert gone.first_name is None and gone.bio is None
         order = conn.execute(
-            text("SELECT user_id, total_amount, order_number FROM orders WHERE id = :i"),
+            text("SELECT user_id, total_amount, order_number, billing_name, billing_email,"
+                 " billing_phone, ip_address FROM orders WHERE id = :i"),
             {"i": arranged.rows["orders"][0][0]},
-        ).one()
+        ).one()  # fmt: skip
         assert order.user_id is None and order.total_amount is not None and order.order_number
+        assert order.billing_name == "Erased person" and order.billing_phone is None
+        assert order.billing_email == f"erased-{arranged.rows['orders'][0][0]}@erased.invalid"
+        assert order.ip_address is None
         # Nothing of the audit log went, and the run added its own entry.
         assert _one(conn, "SELECT count(*) FROM audit_logs") > audit_rows
         entry = conn.execute(

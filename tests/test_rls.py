@@ -16,37 +16,22 @@ from sqlalchemy.exc import DBAPIError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from core.auth.permissions import role_id
-from core.db import Actor
+from core.auth.sessions import open_session
+from core.db.rls_exemptions import BY_RELATION
+from core.models import Base
+from tests.apptest import make_person
 from tests.checkout_fixtures import make_sale_event
-from tests.factories import make_event, make_user
+from tests.factories import assign_staff, make_event, make_user
 
 if TYPE_CHECKING:
     from tests.conftest import SecureDatabase
 
-RLS_TABLES = (
-    "users",
-    "user_profiles",
-    "user_roles",
-    "events",
-    "designers",
-    "collections",
-    "encryption_keys",
-    "audit_logs",
-    "data_subject_requests",
-    "api_keys",
-    "webhooks",
-    # Migration 0009 (showcase): what hangs below collections, models, collaborations,
-    # designer analytics.
-    "fashion_items",
-    "fashion_item_images",
-    "runway_shows",
-    "runway_segments",
-    "runway_appearances",
-    "models",
-    "designer_collaborations",
-    "designer_collaboration_participants",
-    "designer_analytics",
-)
+# Every table of the models has row-level security unless core/db/rls_exemptions.py says
+# why not (tests/test_rls_default.py holds the database to that list).
+RLS_TABLES = tuple(sorted(set(Base.metadata.tables) - set(BY_RELATION)))
+# Migration 0012: no grants and a restrictive deny-all policy (only the sign-in path's
+# definer functions reach them); tests/test_sessions.py proves the app role is refused.
+SEALED_TABLES = ("user_credentials", "auth_sessions", "sign_in_throttles")
 
 
 @dataclass(frozen=True)
@@ -98,8 +83,21 @@ def world(secure_database: SecureDatabase) -> World:
         return World(alice.id, bob.id, admin.id, draft.id, published.id, key, hook)
 
 
+_SESSIONS: dict[uuid.UUID, str] = {}
+
+
 def _as(conn: Connection, user_id: uuid.UUID | None) -> None:
-    conn.execute(text("SELECT set_config('app.user_id', :u, true)"), {"u": str(user_id or "")})
+    """Act as `user_id` (None: nobody) for the rest of the transaction, through a sign-in
+    session opened for them as the owner: the app role's claim of a user id is ignored."""
+    token = ""
+    if user_id is not None:
+        if user_id not in _SESSIONS:
+            _SESSIONS[user_id] = open_session(user_id) or ""
+        token = _SESSIONS[user_id]
+    conn.execute(
+        text("SELECT set_config('app.user_id', :u, true), set_config('app.session', :t, true)"),
+        {"u": str(user_id or ""), "t": token},
+    )
 
 
 def _count(conn: Connection, sql: str, **params: object) -> int:
@@ -247,12 +245,18 @@ def test_keys_and_compliance_rows_are_for_admins_only(
             "INSERT INTO encryption_keys (key_name, key_version, key_reference)"
             " VALUES ('forged', 99, 'env:X')",
         )
-        # Her own audit rows she may write, someone else's she may not.
-        assert _refused(
-            conn,
-            "INSERT INTO audit_logs (user_id, action, table_name) VALUES (:u, 'x', 'users')",
-            u=world.bob,
-        )
+        # Nor may she write audit rows, not even her own (migration 0011).
+        for who in (world.bob, world.alice):
+            savepoint = conn.begin_nested()
+            with pytest.raises(ProgrammingError, match="permission denied"):
+                conn.execute(
+                    text(
+                        "INSERT INTO audit_logs (user_id, action, table_name)"
+                        " VALUES (:u, 'x', 'users')"
+                    ),
+                    {"u": who},
+                )
+            savepoint.rollback()
         _as(conn, world.admin)
         assert {t: _count(conn, f"SELECT 1 FROM {t}") for t in tables} == totals
 
@@ -306,8 +310,15 @@ def test_every_policy_wraps_its_lookups_in_a_sub_select(
             text("SELECT tablename, policyname, qual, with_check FROM pg_policies")
         ).all()
     assert {p.tablename for p in policies} == set(RLS_TABLES)
-    lookup = re.compile(r"(app_current_user_id|app_has_role|app_my_designer_ids)\(")
-    wrapped = re.compile(r"SELECT (app_current_user_id|app_has_role|app_my_designer_ids)\(")
+    sealed = {(p.tablename, p.qual, p.with_check) for p in policies if p.tablename in SEALED_TABLES}
+    assert sealed == {(t, "false", "false") for t in SEALED_TABLES}
+    policies = [p for p in policies if p.tablename not in SEALED_TABLES]
+    # Every lookup of who acts (app_current_user_id, app_has_role, app_has_permission,
+    # app_my_*_ids) runs once per query as an InitPlan; app_setting_is_secret reads the
+    # row's own columns and is inlined.
+    helper = r"app_(?:current_user_id|has_role|has_permission|my_\w+_ids)"
+    lookup = re.compile(rf"{helper}\(")
+    wrapped = re.compile(rf"SELECT {helper}\(")
     bare = {
         p.policyname: expr
         for p in policies
@@ -315,7 +326,19 @@ def test_every_policy_wraps_its_lookups_in_a_sub_select(
         if expr and len(lookup.findall(expr)) != len(wrapped.findall(expr))
     }
     assert bare == {}
-    assert all(lookup.search(p.qual or p.with_check) for p in policies)
+    # A policy without a lookup of its own follows its parent row: an EXISTS over tables
+    # that have row-level security, whose policies then apply for the same person.
+    parents = re.compile(r"FROM (\w+)")
+    orphans = {
+        p.policyname
+        for p in policies
+        if not lookup.search(p.qual or p.with_check)
+        and not (
+            parents.findall(p.qual or p.with_check)
+            and set(parents.findall(p.qual or p.with_check)) <= set(RLS_TABLES)
+        )
+    }
+    assert orphans == set()
 
 
 def test_the_columns_policies_filter_on_are_indexed(secure_database: SecureDatabase) -> None:
@@ -330,6 +353,37 @@ def test_the_columns_policies_filter_on_are_indexed(secure_database: SecureDatab
         ("api_keys", "user_id"),
         ("webhooks", "user_id"),
         ("audit_logs", "user_id"),
+        # Migration 0013: what app_my_event_ids() and app_my_sponsor_ids() read, and the
+        # columns the policies compare with them or follow to a parent row.
+        ("event_staff", "user_id"),
+        ("event_staff", "event_id"),
+        ("orders", "event_id"),
+        ("orders", "user_id"),
+        ("order_items", "order_id"),
+        ("order_payments", "order_id"),
+        ("order_refunds", "order_id"),
+        ("promotional_code_usage", "order_id"),
+        ("ticket_inventory_locks", "event_id"),
+        ("event_seats", "event_id"),
+        ("ticket_types", "event_id"),
+        ("event_schedules", "event_id"),
+        ("event_category_mappings", "event_id"),
+        ("discount_code_events", "discount_code_id"),
+        ("discount_code_ticket_types", "discount_code_id"),
+        ("promotional_code_events", "promotional_code_id"),
+        ("promotional_code_ticket_types", "promotional_code_id"),
+        ("sponsors", "user_id"),
+        ("sponsorships", "sponsor_id"),
+        ("sponsorship_assets", "sponsorship_id"),
+        ("sponsor_analytics", "sponsor_id"),
+        ("user_engagement", "user_id"),
+        ("background_jobs", "created_by"),
+        ("api_usage_logs", "api_key_id"),
+        ("webhook_delivery_logs", "webhook_id"),
+        ("pages", "author_id"),
+        ("content_blocks", "page_id"),
+        ("page_versions", "page_id"),
+        ("media_items", "uploaded_by"),
     }
     with secure_database.owner.connect() as conn:
         leading = set(
@@ -354,11 +408,11 @@ def test_staff_sells_at_the_box_office_as_the_app_role(
     from core.services.overview import get_overview_counts
 
     assert get_engine() is secure_database.app
+    staff = make_person(secure_database.owner, ["staff"], user_type="staff")
     with Session(secure_database.owner) as s, s.begin():
         sale = make_sale_event(s, capacity=10)
-        staff_id = make_user(s, user_type="staff").id
-        _grant(s, staff_id, "staff")
-    actor = Actor(user_id=staff_id, user_agent="test")
+        assign_staff(s, sale.event_id, staff.user_id)
+    actor = staff.actor()
     session_id = f"box-{uuid.uuid4().hex[:8]}"
     hold_tickets(actor, HoldRequest(sale.event_id, session_id, {sale.ticket_type_id: 2}))
     placed = place_order(

@@ -36,7 +36,7 @@ from core.services.box_office import (
 )
 from core.services.seat_map import block_seats, get_seat_map, list_seat_map_events, unblock_seats
 from tests.apptest import make_person, open_page
-from tests.factories import make_event, make_seated_section, make_ticket_type
+from tests.factories import assign_staff, make_event, make_seated_section, make_ticket_type
 
 PAGE = "seat_map.py"
 BUYER = Buyer("Seat Buyer", "seat.buyer@example.com")
@@ -297,6 +297,8 @@ def test_only_the_events_organizer_or_an_admin_blocks(owner: Engine, organizer: 
     show = make_seated_show(owner, organizer, (("Front Row", 1, 4),))
     seat = show.seats["Front Row"][:1]
     staff = make_person(owner, ["staff"])
+    with Session(owner) as s, s.begin():
+        assign_staff(s, show.event_id, staff.user_id)
     other = make_person(owner, ["organizer"])
     admin = make_person(owner, ["admin"])
     marketing = make_person(owner, ["marketing"])
@@ -384,8 +386,22 @@ def test_the_page_draws_every_seat_coloured_by_status(owner: Engine, organizer: 
 def test_staff_see_the_map_without_blocking(owner: Engine, organizer: Identity) -> None:
     show = make_seated_show(owner, organizer, (("Front Row", 1, 8),))
     staff = make_person(owner, ["staff"])
+    with Session(owner) as s, s.begin():
+        assign_staff(s, show.event_id, staff.user_id)
     at = open_seat_map(staff, show)
     assert points(chart(at)) == 8
+
+
+def test_staff_see_only_the_maps_of_the_events_they_work(
+    owner: Engine, organizer: Identity
+) -> None:
+    show = make_seated_show(owner, organizer, (("Front Row", 1, 3),))
+    outsider = make_person(owner, ["staff"])
+    with pytest.raises(PermissionDenied, match="events you organise or work"):
+        get_seat_map(outsider.actor(), show.event_id)
+    assert show.event_id not in {e.event_id for e in list_seat_map_events(outsider.actor())}
+    with pytest.raises(PermissionDenied, match="events you organise or work"):
+        hold_seats(outsider.actor(), show.event_id, "outsider", show.seats["Front Row"][:1])
 
 
 def test_a_5000_seat_venue_is_one_query_and_one_trace_per_status(db, organizer: Identity) -> None:

@@ -515,7 +515,10 @@ def test_the_public_view_never_shows_drafts_and_counts_views(
 
 
 def _as(conn: Connection, person: Identity) -> None:
-    conn.execute(text("SELECT set_config('app.user_id', :u, false)"), {"u": str(person.user_id)})
+    conn.execute(
+        text("SELECT set_config('app.user_id', :u, false), set_config('app.session', :t, false)"),
+        {"u": str(person.user_id), "t": person.session_token},
+    )
 
 
 def test_row_level_security_keeps_drafts_to_their_designer(
@@ -608,7 +611,11 @@ def test_row_level_security_keeps_drafts_to_their_designer(
         )
         conn.rollback()
 
-        conn.execute(text("SELECT set_config('app.user_id', '', false)"))
+        conn.execute(
+            text(
+                "SELECT set_config('app.user_id', '', false), set_config('app.session', '', false)"
+            )
+        )
         for table in (
             "collections",
             "fashion_items",

@@ -109,3 +109,13 @@ def test_lock_timeout_is_the_units_own_and_does_not_outlive_it(engine: Engine) -
         after = uow.session.execute(text("SHOW lock_timeout")).scalar()
     assert (inside, writable) == ("1234ms", "off")
     assert after == "0"
+
+
+def test_an_overlong_user_agent_or_address_is_trimmed_to_its_column(engine: Engine) -> None:
+    """What a browser or proxy sends describes the request; it is kept to the audit
+    columns' limits (core/models/limits.py) instead of failing every audited write."""
+    actor = Actor(uuid.uuid4(), "2001:db8::" + "f" * 100, "Mozilla/5.0 " + "x" * 5000)
+    assert (len(actor.ip_address or ""), len(actor.user_agent or "")) == (45, 1000)
+    with unit_of_work(actor) as uow:
+        row = uow.session.execute(CONTEXT).one()
+    assert (row[1], row[2]) == (actor.ip_address, actor.user_agent)

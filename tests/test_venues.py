@@ -38,6 +38,7 @@ from core.services.venues import (
 )
 from tests.apptest import make_person, messages, open_page
 from tests.checkout_fixtures import SaleEvent, make_sale_event
+from tests.factories import assign_staff
 
 
 @pytest.fixture(scope="module")
@@ -72,10 +73,13 @@ def _seats(owner: Engine, section_id: uuid.UUID) -> list[tuple]:
         ).all()
 
 
-def _sale(owner: Engine, seats: int) -> SaleEvent:
-    """A published event selling one new section of `seats` seats (row A)."""
+def _sale(owner: Engine, seats: int, seller: Identity) -> SaleEvent:
+    """A published event selling one new section of `seats` seats (row A), worked by
+    `seller` (who may then hold its seats)."""
     with Session(owner) as s, s.begin():
-        return make_sale_event(s, capacity=seats, seats=seats)
+        sale = make_sale_event(s, capacity=seats, seats=seats)
+        assign_staff(s, sale.event_id, seller.user_id)
+        return sale
 
 
 def _event_seats(owner: Engine, event_id: uuid.UUID) -> dict[uuid.UUID, tuple[str, str | None]]:
@@ -250,7 +254,7 @@ def test_replacing_is_refused_while_a_seat_is_held_and_events_get_the_new_seats(
     owner: Engine, organizer: Identity
 ) -> None:
     actor = organizer.actor()
-    sale = _sale(owner, 4)
+    sale = _sale(owner, 4, organizer)
     assert sale.section_id is not None
     hold_tickets(actor, HoldRequest(sale.event_id, "grid-buyer", seat_ids=[sale.seat_ids[0]]))
     with pytest.raises(Conflict) as raised:
@@ -284,7 +288,7 @@ def test_blocked_seats_are_out_of_use_for_every_event_until_unblocked(
     owner: Engine, organizer: Identity
 ) -> None:
     actor = organizer.actor()
-    sale = _sale(owner, 5)
+    sale = _sale(owner, 5, organizer)
     assert sale.section_id is not None
     section_id, seats = sale.section_id, sale.seat_ids
     hold_tickets(actor, HoldRequest(sale.event_id, "early-buyer", seat_ids=[seats[0]]))
