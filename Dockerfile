@@ -19,4 +19,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
 
 # Without DATABASE_URL the app would start an embedded server inside the container, whose
 # data dies with it: give it a real database.
-CMD ["streamlit", "run", "dashboard/app.py", "--server.port=8501", "--server.address=0.0.0.0"]
+# dashboard/server.py migrates and prepares the database when the server starts (and prints
+# the first admin's one-time password to the container's log), then serves dashboard/app.py.
+CMD ["streamlit", "run", "dashboard/server.py", "--server.port=8501", "--server.address=0.0.0.0"]

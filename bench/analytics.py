@@ -40,7 +40,7 @@ from core.analytics.campaigns import CampaignFilter, get_campaign_dashboard
 from core.analytics.rollups import refresh_rollups
 from core.analytics.sponsors import SponsorFilter, get_sponsor_dashboard
 from core.analytics.window import DateWindow
-from core.auth import Identity, load_identity
+from core.auth import Identity, issue_identity
 from core.db import Actor, get_owner_engine
 
 GOAL_SECONDS = 1.0
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     if not os.environ.get("DATABASE_URL"):
         print("DATABASE_URL must name the database holding the large demo", file=sys.stderr)
         return 2
-    identity = load_identity(_marketer())
+    identity = issue_identity(_marketer())
     assert identity is not None, "the marketing user is not active"
     actor = identity.actor(user_agent="bench/analytics")
     with get_owner_engine().connect() as conn:

@@ -2,7 +2,8 @@
 a write, and how fast the sealer chains.
 
     python -m bench.audit [--rows 10000000] [--repeat 7] [--clients 8] [--seconds 15]
-                          [--rounds 3] [--skip-browser]
+                          [--rounds 3] [--skip-browser] [--redaction-rows 1000000]
+                          [--order-items 500] [--skip-redaction | --only-redaction]
 
 Uses DATABASE_URL's server (or the embedded server in ./.data/bench-postgres). Creates a
 scratch database `bench_audit_<tag>`, migrated to head, and drops it at the end.
@@ -22,6 +23,16 @@ scratch database `bench_audit_<tag>`, migrated to head, and drops it at the end.
    ratio audited / plain (goal >= 0.70).
 3. Sealing: audit_seal(10000) batches timed in rows/s, then audit_verify over what was
    sealed.
+4. Redaction and verification, before and after migration 0011 side by side: two scratch
+   databases, one at revision 0009 and one at head, each loaded with the same
+   `--redaction-rows` entries (one in a thousand names a data subject in its payload),
+   sealed, verified, then redacted the way an erasure does (audit_redact of a subject's
+   e-mail, audit_redact_fields of 200 orders' `note`), sealed and verified again. Medians
+   of `--repeat` verifications and of `--repeat` erasures (another subject and other
+   orders each time), alternating between the two databases. At head also
+   an order with `--order-items` items, a payment and refunds of half of them: its
+   history (core.audit.history.order_history) timed and EXPLAINed (no Seq Scan of the
+   log). `--only-redaction` runs this part alone.
 """
 
 from __future__ import annotations
@@ -40,6 +51,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -48,8 +60,9 @@ from sqlalchemy.engine import make_url
 
 from bench.scratch import scratch_database
 from core.audit.browse import AuditFilters, Cursor, browse_audit_log, page_query
+from core.auth import issue_identity
 from core.auth.permissions import role_id
-from core.db import Actor, use_engine
+from core.db import use_engine
 
 GOAL = 0.70
 MONTHS = 12
@@ -107,8 +120,9 @@ def _month_start(months_ago: int) -> datetime:
     return datetime(y, m, 1, tzinfo=UTC)
 
 
-def load(owner: Engine, rows: int) -> float:
-    """`rows` audit entries over the last 12 months; returns the seconds it took."""
+def load(owner: Engine, rows: int, note: str = "'n' || g") -> float:
+    """`rows` audit entries over the last 12 months, the payloads' `note` the SQL
+    expression `note` of the row number g; returns the seconds it took."""
     started = time.perf_counter()
     # Each table repeated by its weight: row g takes slot (g * a large prime) mod slots.
     tables = [t for t, w in TABLES for _ in range(w)]
@@ -134,7 +148,7 @@ def load(owner: Engine, rows: int) -> float:
         # One transaction per month: the sealer's horizon and vacuum are never held long.
         with owner.begin() as conn:
             conn.execute(
-                text(LOAD_MONTH),
+                text(LOAD_MONTH.replace("'n' || g", note)),
                 {
                     "tables": tables,
                     "slots": len(tables),
@@ -223,13 +237,13 @@ def _deep_cursor(owner: Engine, filters: AuditFilters, depth: int) -> tuple[Curs
     return (Cursor(found.created_at, found.seq) if found else None), total
 
 
-def _plan(app: Engine, admin: uuid.UUID, filters: AuditFilters, cursor: Cursor | None) -> str:
+def _plan(app: Engine, admin: str, filters: AuditFilters, cursor: Cursor | None) -> str:
     user_id = None
     if filters.actor_email:
         user_id = BUSY
     sql, params, _ = page_query(filters, user_id, older_than=cursor, limit=26)
     with app.connect() as conn, conn.begin():
-        conn.execute(text("SELECT set_config('app.user_id', :u, true)"), {"u": str(admin)})
+        conn.execute(text("SELECT set_config('app.session', :t, true)"), {"t": admin})
         lines = conn.execute(text("EXPLAIN " + sql), params).scalars().all()
     return "\n".join(lines)
 
@@ -268,7 +282,9 @@ def _plan_ok(owner: Engine, plan: str) -> bool:
 def bench_browser(owner: Engine, app: Engine, repeat: int) -> None:
     admin = make_admin(owner)
     use_engine(app, owner=owner)
-    actor = Actor(admin)
+    identity = issue_identity(admin)
+    assert identity is not None
+    actor = identity.actor(user_agent="bench/audit")
     print(f"\nbrowser: median of {repeat} runs, 25 entries a page (ms)")
     print(f"  {'filter':14s} {'matches':>11s} {'first':>8s} {'deep':>8s}  index (plan ok?)")
     for label, filters in _filters(owner).items():
@@ -283,7 +299,8 @@ def bench_browser(owner: Engine, app: Engine, repeat: int) -> None:
             t = time.perf_counter()
             browse_audit_log(actor, filters, older_than=cursor, page_size=25)
             deep.append(time.perf_counter() - t)
-        plans = [_plan(app, admin, filters, None), _plan(app, admin, filters, cursor)]
+        token = str(actor.session_token)
+        plans = [_plan(app, token, filters, None), _plan(app, token, filters, cursor)]
         ok = all(_plan_ok(owner, p) for p in plans)
         print(
             f"  {label:14s} {total:>11,} {statistics.median(first) * 1000:>8.1f}"
@@ -453,6 +470,248 @@ def bench_seal(owner: Engine, batches: int) -> None:
     )
 
 
+# ------------------------------------------------------- redaction and verification (0011)
+
+# Up to 10 data subjects, one erased per round; each is named in one payload in a thousand
+# (an erasure's terms find it there).
+MAX_SUBJECTS = 10
+SUBJECT_NOTE = (
+    f"CASE WHEN g % 1000 < {MAX_SUBJECTS}"
+    " THEN 'contact erase.me.' || (g % 1000) || '@bench.example' ELSE 'n' || g END"
+)
+REDACTED_ORDERS = 200
+
+
+def _subject(n: int) -> str:
+    return f"erase.me.{n}@bench.example"
+
+
+def _seal_everything(owner: Engine) -> tuple[int, float]:
+    total = 0
+    started = time.perf_counter()
+    with owner.connect() as conn:
+        while (n := conn.execute(text("SELECT audit_seal(10000)")).scalar_one()) > 0:
+            conn.commit()
+            total += n
+        conn.commit()
+    return total, time.perf_counter() - started
+
+
+def _verify_once(owner: Engine) -> tuple[float, bool, int]:
+    """Seconds of one whole-chain audit_verify(), whether the chain was intact, and how many
+    entries it checked."""
+    with owner.connect() as conn:
+        started = time.perf_counter()
+        ok, checked = conn.execute(text("SELECT ok, checked FROM audit_verify()")).first()
+        return time.perf_counter() - started, bool(ok), int(checked)
+
+
+def _verify_side_by_side(dbs: dict[str, Engine], repeat: int) -> dict[str, tuple[float, bool, int]]:
+    """Median seconds of `repeat` verifications of each database, alternating which goes
+    first, so drift on a shared machine hits both alike."""
+    times: dict[str, list[float]] = {label: [] for label in dbs}
+    last: dict[str, tuple[bool, int]] = {}
+    for r in range(repeat):
+        for label in list(dbs) if r % 2 == 0 else list(dbs)[::-1]:
+            seconds, ok, checked = _verify_once(dbs[label])
+            times[label].append(seconds)
+            last[label] = (ok, checked)
+    return {label: (statistics.median(times[label]), *last[label]) for label in dbs}
+
+
+def _redact(owner: Engine, n: int) -> tuple[int, float, int, float]:
+    """An erasure's two redactions, each in its own transaction, for subject `n`: (rows,
+    seconds) of audit_redact of their e-mail and of audit_redact_fields of the `note` of
+    the n-th 200 orders."""
+    with owner.begin() as conn:
+        started = time.perf_counter()
+        terms = conn.execute(
+            text("SELECT audit_redact(ARRAY[:s])"), {"s": _subject(n)}
+        ).scalar_one()
+        terms_s = time.perf_counter() - started
+    with owner.connect() as conn:
+        ids = (
+            conn.execute(
+                text(
+                    "SELECT DISTINCT record_id FROM audit_logs WHERE table_name = 'orders'"
+                    " ORDER BY record_id OFFSET :o LIMIT :n"
+                ),
+                {"o": n * REDACTED_ORDERS, "n": REDACTED_ORDERS},
+            )
+            .scalars()
+            .all()
+        )
+    with owner.begin() as conn:
+        started = time.perf_counter()
+        fields = conn.execute(
+            text("SELECT audit_redact_fields('orders', CAST(:ids AS text[]), ARRAY['note'])"),
+            {"ids": list(ids)},
+        ).scalar_one()
+        fields_s = time.perf_counter() - started
+    return int(terms), terms_s, int(fields), fields_s
+
+
+ORDER_FIXTURE = """
+WITH u AS (
+  INSERT INTO users (email, full_name, user_type, status)
+  VALUES ('organizer@bench.example', 'Bench Organizer', 'organizer', 'active') RETURNING id
+), e AS (
+  INSERT INTO events (organizer_id, title, start_date, end_date, type, status)
+  SELECT id, 'Bench history show', now() + interval '30 days', now() + interval '31 days',
+         'fashion_show', 'published' FROM u RETURNING id
+), t AS (
+  INSERT INTO ticket_types (event_id, name, tier, base_price, total_capacity,
+                            remaining_capacity, sale_start_date, sale_end_date)
+  SELECT id, 'General', 'general', 40, 100000, 100000, now() - interval '1 day',
+         now() + interval '20 days'
+    FROM e RETURNING id, event_id
+)
+INSERT INTO orders (order_number, event_id, status, subtotal, total_amount, billing_email,
+                    billing_name)
+SELECT 'FW-2026-9999999', event_id, 'completed', 40 * CAST(:n AS integer),
+       40 * CAST(:n AS integer), 'buyer@bench.example', 'Bench Buyer'
+  FROM t RETURNING id, (SELECT id FROM t)
+"""
+
+
+def _order_with_items(owner: Engine, items: int) -> uuid.UUID:
+    """An order of `items` one-ticket items, paid, half of them refunded (each step its own
+    transaction, as a sale and refunds are); its children's audit rows are the triggers'."""
+    with owner.begin() as conn:
+        order_id, type_id = conn.execute(text(ORDER_FIXTURE), {"n": items}).one()
+        conn.execute(
+            text(
+                "INSERT INTO order_items (order_id, ticket_type_id, quantity, unit_price,"
+                " subtotal, final_price) SELECT :o, :t, 1, 40, 40, 40"
+                " FROM generate_series(1, :n)"
+            ),
+            {"o": order_id, "t": type_id, "n": items},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO order_payments (order_id, provider, method, amount, reference)"
+                " VALUES (:o, 'box_office', 'cash', 40 * CAST(:n AS integer), 'BENCH-PAY-1')"
+            ),
+            {"o": order_id, "n": items},
+        )
+    for refund in range(items // 2):
+        with owner.begin() as conn:
+            item = conn.execute(
+                text(
+                    "UPDATE order_items SET refunded_at = now() WHERE id = (SELECT id FROM"
+                    " order_items WHERE order_id = :o AND refunded_at IS NULL ORDER BY id"
+                    " LIMIT 1) RETURNING id"
+                ),
+                {"o": order_id},
+            ).scalar_one()
+            conn.execute(
+                text(
+                    "INSERT INTO order_refunds (order_id, order_item_id, amount, reason, method,"
+                    " reference) VALUES (:o, :i, 40, 'bench', 'cash', :r)"
+                ),
+                {"o": order_id, "i": item, "r": f"BENCH-REF-{refund}"},
+            )
+    return order_id
+
+
+def _scans_the_log(owner: Engine, plan: str) -> bool:
+    scanned = SEQ_SCAN.findall(plan)
+    if not scanned:
+        return False
+    with owner.connect() as conn:
+        return bool(
+            conn.execute(
+                text("SELECT count(*) FROM pg_class WHERE relname = ANY(:n) AND reltuples > 0"),
+                {"n": scanned},
+            ).scalar_one()
+        )
+
+
+def bench_order_history(owner: Engine, items: int, repeat: int) -> None:
+    from sqlalchemy.orm import Session
+
+    from core.audit.history import order_history, order_history_sql
+
+    order_id = _order_with_items(owner, items)
+    _seal_everything(owner)
+    with owner.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE"))
+    times = []
+    entries = 0
+    for _ in range(repeat):
+        with Session(owner) as s, s.begin():
+            started = time.perf_counter()
+            entries = len(order_history(s, order_id))
+            times.append(time.perf_counter() - started)
+    with owner.connect() as conn:
+        plan = "\n".join(
+            conn.execute(text("EXPLAIN " + order_history_sql()), {"o": order_id}).scalars()
+        )
+    scans = _scans_the_log(owner, plan)
+    print(
+        f"  order history: {items} items, {entries:,} entries in"
+        f" {statistics.median(times) * 1000:.1f} ms (median of {repeat});"
+        f" scans the log: {'YES' if scans else 'no'}"
+    )
+    if scans:
+        print(plan)
+
+
+def bench_redaction(rows: int, repeat: int, items: int) -> None:
+    print(
+        f"\nredaction and verification: {rows:,} entries, before (revision 0009) and after"
+        " (head, migration 0011), side by side"
+    )
+    results: dict[str, dict[str, float]] = {"before": {}, "after": {}}
+    with ExitStack() as stack:
+        dbs = {
+            label: stack.enter_context(
+                scratch_database(f"bench_redact_{label}", pool_size=2, revision=revision)
+            )[0]
+            for label, revision in (("before", "0009"), ("after", "head"))
+        }
+        for owner in dbs.values():
+            load(owner, rows, SUBJECT_NOTE)
+        for label, owner in dbs.items():
+            sealed, seconds = _seal_everything(owner)
+            results[label]["seal rows/s"] = sealed / seconds
+            print(f"  {label:6s} sealed {sealed:,} in {seconds:.1f} s", flush=True)
+        for label, (seconds, ok, checked) in _verify_side_by_side(dbs, repeat).items():
+            results[label]["verify s"] = seconds
+            print(f"  {label:6s} verify {seconds:.2f} s ({checked:,} entries, intact {ok})")
+        redactions: dict[str, list[tuple[int, float, int, float]]] = {k: [] for k in dbs}
+        for r in range(min(repeat, MAX_SUBJECTS)):
+            for label in list(dbs) if r % 2 == 0 else list(dbs)[::-1]:
+                redactions[label].append(_redact(dbs[label], r))
+        for label, owner in dbs.items():
+            resealed, _ = _seal_everything(owner)
+            runs = redactions[label]
+            results[label]["audit_redact s"] = statistics.median(x[1] for x in runs)
+            results[label]["audit_redact_fields s"] = statistics.median(x[3] for x in runs)
+            print(
+                f"  {label:6s} audit_redact {runs[0][0]:,} rows in"
+                f" {results[label]['audit_redact s']:.2f} s, audit_redact_fields"
+                f" {runs[0][2]:,} rows in {results[label]['audit_redact_fields s']:.2f} s"
+                f" (medians of {len(runs)} subjects); {resealed:,} new entries sealed",
+                flush=True,
+            )
+        for label, (seconds, ok, checked) in _verify_side_by_side(dbs, repeat).items():
+            results[label]["verify redacted s"] = seconds
+            with dbs[label].connect() as conn:
+                redacted = conn.execute(
+                    text("SELECT count(*) FROM audit_logs WHERE is_redacted")
+                ).scalar_one()
+            print(
+                f"  {label:6s} verify {seconds:.2f} s ({checked:,} entries, {redacted:,}"
+                f" redacted, intact {ok})"
+            )
+        bench_order_history(dbs["after"], items, repeat)
+    print(f"  {'':22s} {'before':>10s} {'after':>10s} {'after/before':>13s}")
+    for key in results["before"]:
+        b, a = results["before"][key], results["after"][key]
+        print(f"  {key:22s} {b:>10.2f} {a:>10.2f} {a / b:>13.2f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.audit", description=__doc__)
     parser.add_argument("--rows", type=int, default=10_000_000)
@@ -466,15 +725,25 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="no load and no browser part: trigger overhead and sealing only",
     )
+    parser.add_argument("--redaction-rows", type=int, default=1_000_000)
+    parser.add_argument("--order-items", type=int, default=500)
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--skip-redaction", action="store_true")
+    which.add_argument(
+        "--only-redaction", action="store_true", help="the redaction and verification part alone"
+    )
     args = parser.parse_args(argv)
-    with scratch_database("bench_audit", pool_size=4) as (owner, app):
-        if not args.skip_browser:
-            print(f"loading {args.rows:,} audit rows over {MONTHS} months")
-            seconds = load(owner, args.rows)
-            print(f"  loaded and indexed in {seconds:.0f} s")
-            bench_browser(owner, app, args.repeat)
-        bench_triggers(owner, args.clients, args.seconds, args.rounds)
-        bench_seal(owner, args.seal_batches)
+    if not args.only_redaction:
+        with scratch_database("bench_audit", pool_size=4) as (owner, app):
+            if not args.skip_browser:
+                print(f"loading {args.rows:,} audit rows over {MONTHS} months")
+                seconds = load(owner, args.rows)
+                print(f"  loaded and indexed in {seconds:.0f} s")
+                bench_browser(owner, app, args.repeat)
+            bench_triggers(owner, args.clients, args.seconds, args.rounds)
+            bench_seal(owner, args.seal_batches)
+    if not args.skip_redaction:
+        bench_redaction(args.redaction_rows, args.repeat, args.order_items)
     return 0
 
 

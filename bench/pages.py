@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
-from core.auth import Identity, load_identity
+from core.auth import Identity, issue_identity
 from core.db import Actor, get_owner_engine
 
 GOAL_SECONDS = 1.0
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     from dashboard import registry
     from tests.apptest import open_page  # late: Streamlit's testing module is heavy
 
-    identity: Identity | None = load_identity(_organizer())
+    identity: Identity | None = issue_identity(_organizer())
     assert identity is not None, "the organizer is not active"
     actor = identity.actor(user_agent="bench/pages")
     chosen = [c for c in cases() if not args.page or c.page in args.page]

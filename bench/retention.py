@@ -24,8 +24,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from bench.scratch import scratch_database
+from core.auth import issue_identity
 from core.auth.permissions import role_id
-from core.db import Actor, use_engine
+from core.db import use_engine
 
 FILL = """
 INSERT INTO api_usage_logs (endpoint, method, status_code, response_time_ms, created_at)
@@ -98,11 +99,14 @@ def rotations(owner: Engine, app: Engine, count: int) -> tuple[int, list[float]]
         )
         admin_id = admin.id
     use_engine(app, owner=owner)
+    admin = issue_identity(admin_id)
+    assert admin is not None
+    admin_actor = admin.actor(user_agent="bench/retention")
     seconds, total = [], 0
     for v in range(count):
         os.environ[f"BENCH_KEY_{v}"] = Fernet.generate_key().decode()
         started = time.perf_counter()
-        report = rotate_key(Actor(user_id=admin_id), "payment_info", f"env:BENCH_KEY_{v}")
+        report = rotate_key(admin_actor, "payment_info", f"env:BENCH_KEY_{v}")
         seconds.append(time.perf_counter() - started)
         total = report.total
     return total, seconds

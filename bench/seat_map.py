@@ -25,7 +25,7 @@ from decimal import Decimal
 from sqlalchemy import text
 
 from bench.scratch import scratch_database
-from core.auth import load_identity
+from core.auth import issue_identity
 from core.auth.permissions import role_id
 from core.db import use_engine
 
@@ -61,7 +61,7 @@ def build(owner, rows: int, per_row: int) -> tuple[uuid.UUID, uuid.UUID, str]:
             text("INSERT INTO user_roles (user_id, role_id) VALUES (:u, :r)"),
             {"u": user_id, "r": role_id("organizer")},
         )
-    identity = load_identity(user_id)
+    identity = issue_identity(user_id)
     assert identity is not None
     actor = identity.actor(user_agent="bench/seat_map")
     venue = create_venue(
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     with scratch_database("bench_seats", pool_size=2) as (owner, app):
         use_engine(app, owner=owner)
         user_id, event_id, title = build(owner, args.rows, args.seats_per_row)
-        identity = load_identity(user_id)
+        identity = issue_identity(user_id)
         assert identity is not None
         actor = identity.actor(user_agent="bench/seat_map")
 

@@ -23,7 +23,7 @@ import uuid
 
 from sqlalchemy import Connection, Engine, text
 
-from bench.scratch import scratch_database
+from bench.scratch import scratch_database, session_for
 from core.auth.permissions import role_id
 
 DESIGNER_DOC = (
@@ -86,18 +86,26 @@ def seed(owner: Engine, designers: int) -> uuid.UUID:
     return reader
 
 
-def _timed(conn: Connection, me: uuid.UUID, sql: str, q: str) -> tuple[float, list]:
+def _as(conn: Connection, me: tuple[uuid.UUID, str]) -> None:
+    # The owner is taken at its word (app.user_id); the app role needs the session.
+    conn.execute(
+        text("SELECT set_config('app.user_id', :u, true), set_config('app.session', :t, true)"),
+        {"u": str(me[0]), "t": me[1]},
+    )
+
+
+def _timed(conn: Connection, me: tuple[uuid.UUID, str], sql: str, q: str) -> tuple[float, list]:
     with conn.begin():
-        conn.execute(text("SELECT set_config('app.user_id', :u, true)"), {"u": str(me)})
+        _as(conn, me)
         started = time.perf_counter()
         rows = conn.execute(text(sql), {"q": q}).all()
         elapsed = time.perf_counter() - started
     return elapsed, [(r[0], r[1]) for r in rows]
 
 
-def _plan(conn: Connection, me: uuid.UUID, sql: str, q: str) -> str:
+def _plan(conn: Connection, me: tuple[uuid.UUID, str], sql: str, q: str) -> str:
     with conn.begin():
-        conn.execute(text("SELECT set_config('app.user_id', :u, true)"), {"u": str(me)})
+        _as(conn, me)
         return "\n".join(conn.execute(text(f"EXPLAIN {sql}"), {"q": q}).scalars())
 
 
@@ -108,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     with scratch_database("bench_showcase") as (owner, app):
-        reader = seed(owner, args.designers)
+        reader_id = seed(owner, args.designers)
+        reader = (reader_id, session_for(owner, reader_id))
         words = [f"w{n}" for n in range(0, 997, 37)]
         with owner.connect() as conn:
             body = conn.execute(
