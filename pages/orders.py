@@ -22,6 +22,7 @@ from core.services.orders import (
     search_orders,
 )
 from dashboard import session
+from dashboard.forms import number_input
 from dashboard.registry import PAGES_DIR
 from dashboard.runtime import show_error
 from dashboard.text import md
@@ -383,15 +384,16 @@ def _refund_lines() -> list[RefundLine] | None:
                 )
             ]
         if item.unseated_left:
-            count = int(
-                pick[1].number_input(
+            # Unbounded: the refund says what is out of range (dashboard.forms).
+            count = (
+                number_input(
+                    pick[1],
                     "Tickets without a seat to refund",
-                    min_value=0,
-                    max_value=item.unseated_left,
                     value=0,
                     step=1,
                     key=f"refund_count_{item.item_id}",
                 )
+                or 0
             )
         if seats or count:
             lines.append(RefundLine(item.item_id, len(seats) + count, tuple(seats)))
@@ -416,8 +418,12 @@ if detail.can_refund:
     if lines == []:
         st.caption("Pick the seats or the number of tickets to refund above.")
     else:
-        amount = refund_amount(detail, lines)
-        if _ask(
+        try:
+            amount = refund_amount(detail, lines)
+        except DomainError as exc:
+            show_error(exc)
+            amount = None
+        if amount is not None and _ask(
             "Refund…",
             f"Refund {_described(lines)} of {detail.order_number}? {_money(amount)} goes back"
             f" to the buyer and the tickets go back on sale. Reason: “{reason.strip()}”.",

@@ -31,7 +31,6 @@ from sqlalchemy.orm import Session
 from core import auth
 from core.audit.chain import seal_all, seal_pending, verify_chain
 from core.auth.audit import record
-from core.auth.passwords import hash_password
 from core.checkout.holds import HoldRequest, hold_tickets
 from core.checkout.orders import (
     Buyer,
@@ -47,7 +46,7 @@ from core.errors import PermissionDenied
 from core.migrate import downgrade, upgrade
 from core.models import EventSeat, User
 from core.services.orders import get_order
-from tests.apptest import make_person
+from tests.apptest import make_person, set_password
 from tests.factories import make_event, make_seated_section, make_ticket_type, make_user
 
 if TYPE_CHECKING:
@@ -362,13 +361,17 @@ def test_a_row_redacted_before_it_is_sealed_is_sealed_as_redacted(
     # transaction, before any sealer can see them.
     with unit_of_work(admin.actor(IP, UA)) as uow:
         s = uow.session
+        # Roles are the owner's to change (migration 0013); an event is the admin's.
         s.execute(
-            text("UPDATE roles SET description = :m WHERE name = 'marketing'"),
-            {"m": f"Campaigns ({marker})"},
+            text(
+                "UPDATE events SET description = :m"
+                " WHERE id = (SELECT id FROM events ORDER BY id LIMIT 1)"
+            ),
+            {"m": f"Runway ({marker})"},
         )
         seq = s.execute(
             text(
-                "SELECT max(seq) FROM audit_logs WHERE table_name = 'roles'"
+                "SELECT max(seq) FROM audit_logs WHERE table_name = 'events'"
                 " AND tx_id = pg_current_xact_id()"
             )
         ).scalar_one()
@@ -790,16 +793,18 @@ def _last_seq(owner: Engine) -> int:
 
 def test_a_sign_in_is_recorded_once_as_itself(owner: Engine, admin: auth.Identity) -> None:
     with Session(owner) as s, s.begin():
-        email = make_user(s, user_type="staff", password_hash=hash_password(PASSWORD)).email
+        user = make_user(s, user_type="staff")
+        s.flush()
+        set_password(s, user.id, PASSWORD)
+        email = user.email
     start = _last_seq(owner)
     with pytest.raises(auth.SignInFailed):
         auth.sign_in_with_password(email, "not the password at all")
     who = auth.sign_in_with_password(email, PASSWORD, ip_address=IP, user_agent=UA)
-    auth.unlock_user(admin.actor(IP, UA), who.user_id)
+    # The sign-in's last_login is not a second, anonymous users.update (migration 0015).
     assert _entries_of_user(owner, who.user_id, start) == [
         ("auth.sign_in_failed", who.user_id),
         ("auth.signed_in", who.user_id),
-        ("users.unlocked", admin.user_id),
     ]
     # A real change to the account is still the trigger's.
     with unit_of_work(admin.actor()) as uow:

@@ -122,21 +122,21 @@ def test_row_change_and_service_actions_each_filter_through_their_index(
     use its index: the browser states the partial index's predicate word for word."""
     actor = admin.actor()
     with unit_of_work(actor) as uow:
-        record(uow.session, actor, "auth.password_changed", admin.user_id)
+        record(uow.session, actor, "users.roles_changed", admin.user_id)
         uow.commit()
-    by_service = browse_audit_log(actor, AuditFilters(action="auth.password_changed")).entries
-    assert by_service and {e.action for e in by_service} == {"auth.password_changed"}
+    by_service = browse_audit_log(actor, AuditFilters(action="users.roles_changed")).entries
+    assert by_service and {e.action for e in by_service} == {"users.roles_changed"}
     assert any(e.record_id == str(admin.user_id) for e in by_service)
     by_change = browse_audit_log(actor, AuditFilters(action="discount_codes.update")).entries
     assert changed_code in {e.record_id for e in by_change}
     assert {e.action for e in by_change} == {"discount_codes.update"}
 
     actions = audit_filter_choices(actor).actions
-    assert {"auth.password_changed", "discount_codes.update", "users.insert"} <= set(actions)
+    assert {"users.roles_changed", "discount_codes.update", "users.insert"} <= set(actions)
     assert not any(a.startswith("audit_logs.") for a in actions)
 
     expected = {
-        "auth.password_changed": "action_created_at_seq_idx",
+        "users.roles_changed": "action_created_at_seq_idx",
         "discount_codes.update": "table_name_created_at_seq_action_idx",
     }
     for action, index in expected.items():

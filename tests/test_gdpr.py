@@ -46,7 +46,8 @@ class Planted:
 
 
 def plant_subject(owner: Engine) -> Planted:
-    """As the owner: a person with an account, profile, role, an order with an item, a
+    """As the owner: a person with an account, password, session, failed sign-ins, profile,
+    role, work at an event, an order with an item, a
     payment and promo usage, engagement, a segment, designer and model profiles, a sponsor
     and a venue contact, a webhook with a delivery, an API key, a domain event, a job that
     mentions them and an audit entry by hand (the triggers add more)."""
@@ -83,6 +84,31 @@ def plant_subject(owner: Engine) -> Planted:
         event_id, type_id = q(
             "SELECT e.id, t.id FROM events e JOIN ticket_types t ON t.event_id = e.id LIMIT 1"
         ).one()
+        # Sign-in data (migration 0012): a password, a session, failed sign-ins with the
+        # typed e-mail, and work at an event's door (event_staff, 0013).
+        q(
+            "INSERT INTO user_credentials (user_id, password_hash, password_changed_at)"
+            " VALUES (:u, :h, now())",
+            u=user_id,
+            h=f"$argon2id$v=19$m=65536,t=3,p=4$canary{m}",
+        )
+        q(
+            "INSERT INTO auth_sessions (token_hash, user_id, method, idle_minutes, expires_at)"
+            " VALUES (:h, :u, 'password', 30, now() + interval '30 minutes')",
+            h=uuid.uuid4().hex + uuid.uuid4().hex,
+            u=user_id,
+        )
+        q(
+            "INSERT INTO sign_in_throttles (ip_address, kind, email, failures, first_failed_at,"
+            " last_failed_at, blocked_until) VALUES ('203.0.113.9', 'account', :e, 2, now(),"
+            " now(), now())",
+            e=email,
+        )
+        q(
+            "INSERT INTO event_staff (event_id, user_id) VALUES (:ev, :u)",
+            ev=event_id,
+            u=user_id,
+        )
         number = f"GD-{m}"
         order_id = q(
             "INSERT INTO orders (order_number, user_id, event_id, status, total_amount,"

@@ -73,19 +73,23 @@ def test_a_half_handled_change_is_reported(conn: Connection, change: str, report
     assert any(re.search(reported, line) for line in found), found
 
 
-def test_the_migration_installs_the_guards_the_registry_asks_for() -> None:
+def test_the_migrations_install_the_guards_the_registry_asks_for() -> None:
+    """0014 guards the tables of its day, 0015 the sign-in tables of 0012; together they
+    are the registry's guards (the coverage check compares the installed triggers)."""
     import importlib.util
 
     from core.config import PROJECT_ROOT
 
-    path = PROJECT_ROOT / "migrations" / "versions" / "0014_gdpr_subject_guard.py"
-    spec = importlib.util.spec_from_file_location("migration_0014", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    installed = {
-        t: (link, emails, personal, flag) for t, link, emails, personal, flag in module.GUARDED
-    }
+    installed: dict[str, tuple[str, str, str, str]] = {}
+    for name in ("0014_gdpr_subject_guard", "0015_sign_in_personal_data"):
+        path = PROJECT_ROOT / "migrations" / "versions" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(f"migration_{name}", path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for t, link, emails, personal, flag in module.GUARDED:
+            assert t not in installed, f"{t} is guarded by two migrations"
+            installed[t] = (link, emails, personal, flag)
     assert installed == {t: g.arguments for t, g in REGISTRY.guards().items()}
 
 

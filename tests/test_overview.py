@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from core.auth.permissions import role_id
+from core.checkout.refunds import refund_order
 from core.config import PROJECT_ROOT
 from core.db import Actor
 from core.services.overview import get_overview_counts
@@ -103,17 +104,9 @@ def test_a_partial_refund_lowers_net_revenue_and_shows_as_a_refund(ui_engine: En
                 " ORDER BY o.id LIMIT 1"
             )
         ).one()
-        # What core.checkout.refund_order writes for one item of a completed order.
-        conn.execute(
-            text("UPDATE order_items SET refunded_at = now() WHERE id = :i"), {"i": item_id}
-        )
-        conn.execute(
-            text(
-                "INSERT INTO order_refunds (order_id, order_item_id, amount, reason, method,"
-                " reference) VALUES (:o, :i, :a, 'one seat', 'cash', :r)"
-            ),
-            {"o": order_id, "i": item_id, "a": paid, "r": f"refund-test-{item_id}"},
-        )
+    result = refund_order(admin, order_id, "one seat", item_ids=[item_id])
+    assert result.status == "completed", "the order keeps its other items"
+    assert result.refunded_amount == paid
     after = get_overview_counts(admin).revenue
     assert after.gross == before.gross, "what was paid does not change"
     assert after.refunds == before.refunds + paid

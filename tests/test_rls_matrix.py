@@ -643,8 +643,8 @@ def _build(owner_conn: Connection, people: dict[str, Identity]) -> dict[str, Any
     ids["item"] = _id(
         c,
         "INSERT INTO order_items (order_id, ticket_type_id, quantity, unit_price, subtotal,"
-        " final_price, promotional_code_id, refunded_at) VALUES (:o, :t, 1, 40, 40, 40, :p,"
-        " now()) RETURNING id",
+        " final_price, promotional_code_id, refunded_quantity, refunded_amount, refunded_at)"
+        " VALUES (:o, :t, 1, 40, 40, 40, :p, 1, 40, now()) RETURNING id",
         o=ids["order"],
         t=ids["ticket_type"],
         p=ids["promo_code"],
@@ -658,8 +658,8 @@ def _build(owner_conn: Connection, people: dict[str, Identity]) -> dict[str, Any
     )
     ids["refund"] = _id(
         c,
-        "INSERT INTO order_refunds (order_id, order_item_id, amount, reason, method,"
-        " reference, refunded_by) VALUES (:o, :i, 40, 'changed plans', 'cash', :r, :by)"
+        "INSERT INTO order_refunds (order_id, order_item_id, quantity, amount, reason, method,"
+        " reference, refunded_by) VALUES (:o, :i, 1, 40, 'changed plans', 'cash', :r, :by)"
         " RETURNING id",
         o=ids["order"],
         i=ids["item"],

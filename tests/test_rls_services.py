@@ -150,14 +150,19 @@ def test_a_key_of_an_order_the_seller_cannot_see_is_refused_not_replayed(
 def test_the_overview_counts_every_order_for_anyone_who_sees_it(owner: Engine) -> None:
     staff = make_person(owner, ["staff"])
     with owner.connect() as conn:
-        completed, revenue = conn.execute(
+        completed, gross, refunds = conn.execute(
             text(
-                "SELECT count(*), coalesce(sum(total_amount), 0) FROM orders"
-                " WHERE status = 'completed'"
+                "SELECT (SELECT count(*) FROM orders WHERE status = 'completed'),"
+                " (SELECT coalesce(sum(amount), 0) FROM order_payments),"
+                " (SELECT coalesce(sum(amount), 0) FROM order_refunds)"
             )
         ).one()
     counts = get_overview_counts(staff.actor())
-    assert (counts.completed_orders, counts.revenue) == (completed, revenue)
+    assert (counts.completed_orders, counts.revenue.gross, counts.revenue.refunds) == (
+        completed,
+        gross,
+        refunds,
+    )
     assert completed > 0
     with unit_of_work(staff.actor(), read_only=True) as uow:  # the rows stay out of reach
         assert uow.session.execute(text("SELECT count(*) FROM orders")).scalar_one() == 0

@@ -84,11 +84,11 @@ def test_an_action_on_an_event_tab_keeps_both_tab_sets(owner: Engine) -> None:
     assert not at.exception
     at.session_state["event_tab"] = "Duplicate"
     at.run()
-    assert _open_tab(at, "event_tab") == 4
+    assert _open_tab(at, "event_tab") == 5
     _button(at, "Duplicate").click().run()
     assert not at.exception
     assert "Duplicated as the draft" in messages(at)
-    assert (_open_tab(at, "tab"), _open_tab(at, "event_tab")) == (0, 4)
+    assert (_open_tab(at, "tab"), _open_tab(at, "event_tab")) == (0, 5)
 
 
 def test_a_link_opens_the_tab_it_names(owner: Engine) -> None:

@@ -198,17 +198,34 @@ def _plan(items: Sequence[_Item], wanted: Sequence[RefundLine] | None) -> list[_
 
 def _part(item: _Item, line: RefundLine) -> tuple[int, tuple[uuid.UUID, ...]]:
     """How many tickets and which seats of `item` the line gives back."""
-    seats = inputs.uuid_list(line.seat_ids, "seat_ids", label="Seats", most=item.quantity)
+    return refund_part(line, quantity=item.quantity, left=item.left, live_seats=item.live_seats)
+
+
+def refund_part(
+    line: RefundLine,
+    *,
+    quantity: int,
+    left: int,
+    live_seats: Sequence[uuid.UUID],
+) -> tuple[int, tuple[uuid.UUID, ...]]:
+    """How many tickets and which seats `line` gives back of an item of `quantity`
+    tickets with `left` not refunded, `live_seats` among them: the one rule refunds and
+    the page's preview (core.services.orders.refund_amount) both apply.
+
+    Raises ValidationError (quantity below 1 or beyond what is left; seat_ids naming a
+    seat not on the item, more seats than tickets, or tickets of seats left unchosen).
+    """
+    seats = inputs.uuid_list(line.seat_ids, "seat_ids", label="Seats", most=quantity)
     if line.quantity is None and not seats:
-        return item.left, item.live_seats  # a whole item
+        return left, tuple(live_seats)  # a whole item
     count = (
         len(seats)
         if line.quantity is None
         else inputs.whole_number(
-            line.quantity, "quantity", label="Tickets to refund", low=1, high=item.left
+            line.quantity, "quantity", label="Tickets to refund", low=1, high=left
         )
     )
-    if not set(seats) <= set(item.live_seats):
+    if not set(seats) <= set(live_seats):
         raise ValidationError(
             "A seat is not on this item or was refunded already.", field="seat_ids"
         )
@@ -216,9 +233,9 @@ def _part(item: _Item, line: RefundLine) -> tuple[int, tuple[uuid.UUID, ...]]:
         raise ValidationError(
             f"{len(seats)} seats were chosen for {count} tickets.", field="seat_ids"
         )
-    if count - len(seats) > item.unseated_left:
+    if count - len(seats) > left - len(live_seats):
         raise ValidationError(
-            f"Choose which seats to refund: {len(item.live_seats)} of the {item.left}"
+            f"Choose which seats to refund: {len(live_seats)} of the {left}"
             " tickets left on this item have seats.",
             field="seat_ids",
         )

@@ -129,6 +129,7 @@ CATEGORIES: tuple[Category, ...] = (
         source="gdpr_subject_credentials(CAST(:u AS uuid)) {t}",
         # A sign-in may rehash the password: no reason to export again.
         fingerprinted=False,
+        order_by="{t}.user_id",
         key_column="user_id",
         link="user_id",
         erase_sql="SELECT gdpr_erase_sign_in('user_credentials', CAST(:u AS uuid), NULL)",

@@ -27,7 +27,7 @@ from sqlalchemy import text
 from core.audit.history import order_history
 from core.auth.permissions import BOX_OFFICE_SELL
 from core.checkout.pricing import refund_share
-from core.checkout.refunds import RefundLine, RefundResult
+from core.checkout.refunds import RefundLine, RefundResult, refund_part
 from core.db import Actor, unit_of_work
 from core.db.patterns import escape_like
 from core.errors import NotFound, ValidationError
@@ -543,11 +543,12 @@ def describe_refund(detail: OrderDetail, result: RefundResult, *, cancelled: boo
     """What a cancel_order / refund_order call on `detail` (the order as read before it)
     did, in a sentence for people: which tickets and seats, how much money by which
     method, how many tickets went back on sale."""
-    items = {item.item_id: item for item in detail.items}
+    given = {line.item_id: line for line in result.lines}
     parts = []
-    for line in result.lines:
-        item = items.get(line.item_id)
-        if item is None:
+    # In the order's own item order, as the question before it listed them.
+    for item in detail.items:
+        line = given.get(item.item_id)
+        if line is None:
             continue
         chosen = set(line.seat_ids)
         seats = [seat.label for seat in item.seat_lines if seat.seat_id in chosen]
@@ -572,16 +573,25 @@ def describe_refund(detail: OrderDetail, result: RefundResult, *, cancelled: boo
 def refund_amount(detail: OrderDetail, lines: Sequence[RefundLine] | None) -> Decimal:
     """What refund_order(..., lines=lines) on `detail` would give back, for a page to show
     before asking to confirm: each line's share as core.checkout.pricing.refund_share
-    computes it, or what is left of every item when `lines` is None."""
+    computes it, or what is left of every item when `lines` is None.
+
+    Raises ValidationError as refund_order would for a line (core.checkout.refunds
+    .refund_part): an item not refundable, a quantity out of range, seats not on it.
+    """
     items = {item.item_id: item for item in detail.refundable_items}
     wanted = [RefundLine(item_id) for item_id in items] if lines is None else list(lines)
     total = Decimal("0.00")
     for line in wanted:
-        item = items[line.item_id]
-        count = (
-            item.left
-            if line.quantity is None and not line.seat_ids
-            else (line.quantity if line.quantity is not None else len(line.seat_ids))
+        item = items.get(line.item_id)
+        if item is None:
+            raise ValidationError(
+                "An item is not in this order or was refunded already.", field="item_ids"
+            )
+        count, _ = refund_part(
+            line,
+            quantity=item.quantity,
+            left=item.left,
+            live_seats=tuple(seat.seat_id for seat in item.live_seats),
         )
         total += refund_share(
             quantity=item.quantity,

@@ -985,6 +985,9 @@ def upgrade() -> None:
     )
     op.execute("SELECT set_config('app.user_agent', 'migration 0011', true)")
     conn.execute(sa.text(LEGACY_REDACTIONS))
+    # Only the redaction entry is this migration's: the migrations after it share the
+    # transaction and must not be recorded under its name.
+    op.execute("SELECT set_config('app.user_agent', '', true)")
     op.execute("UPDATE audit_chain_head SET v2_from_pos = last_pos + 1")
 
     for table, keys, masked, ignored in NEW_TRIGGERS:

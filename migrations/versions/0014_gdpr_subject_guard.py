@@ -28,7 +28,8 @@
   row-level security hides.
 
 GUARDED is core.gdpr.categories.REGISTRY.guards() as of this migration;
-tests/test_gdpr_registry.py fails when the installed triggers and the registry differ.
+`python -m core check` (core.gdpr.coverage) fails when the installed triggers and the
+registry differ; migration 0015 guards the sign-in tables of 0012.
 
 Revision ID: 0014
 Revises: 0013
@@ -54,8 +55,7 @@ GDPR_BARRIER = 0x67647072_5355424A  # "gdpr" "SUBJ"
 # (table, account link, e-mail columns, other personal columns, anonymised flag)
 GUARDED: tuple[tuple[str, str, str, str, str], ...] = (
     ("users", "id", "email",
-     "full_name,phone_number,profile_image_url,password_hash,reset_token,"
-     "reset_token_expires_at", "is_anonymized"),
+     "full_name,phone_number,profile_image_url", "is_anonymized"),
     ("user_profiles", "user_id", "",
      "first_name,last_name,address,date_of_birth,bio,company,position,location,website,"
      "interests,social_links,preferences,notification_settings,encrypted_payment_info", ""),
@@ -503,24 +503,6 @@ def upgrade() -> None:
     )
     op.execute(sa.text(MATCHES))
     for table, link, emails, personal, flag in GUARDED:
-        # Only the columns the table has when this runs: a migration merged before this one
-        # may have moved some (credentials out of users); the registry check then says what
-        # the guard of their new table needs.
-        present = set(
-            conn.execute(
-                sa.text(
-                    "SELECT column_name FROM information_schema.columns"
-                    " WHERE table_schema = current_schema() AND table_name = :t"
-                ),
-                {"t": table},
-            ).scalars()
-        )
-        if not present:
-            continue
-        link, emails, personal, flag = (
-            ",".join(c for c in part.split(",") if c in present)
-            for part in (link, emails, personal, flag)
-        )
         args = ", ".join(f"'{a}'" for a in (link, emails, personal, flag))
         changed = " OR ".join(
             f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in _watched(link, emails, personal, flag)
