@@ -22,6 +22,12 @@ from core.jobs import (
 )
 from tests.conftest import SecureDatabase
 
+# A periodic task runs while the worker holds a pooled connection for the task's
+# session-level advisory lock (core/jobs/worker.py), and the task's own unit of work needs
+# a second one: with the fixture's pool of one, each task would wait out the pool timeout
+# (30 s) and fail. Issue 18 replaces that session lock with a transaction-scoped one.
+APP_POOL_SIZE = 2
+
 
 @pytest.fixture(scope="module")
 def person(secure_database: SecureDatabase) -> Identity:
