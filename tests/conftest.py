@@ -9,6 +9,7 @@ of work they do not commit, or in a database of their own (`scratch_database`).
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 
@@ -150,3 +151,14 @@ def organizer(owner: Engine) -> Identity:
     from tests.apptest import make_person
 
     return make_person(owner, ["organizer"])
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module() -> Iterator[None]:
+    """Put back the `__main__` module after each test. AppTest runs a page as
+    `__main__` and leaves it there; a process started with multiprocessing's "spawn"
+    then runs that page first (dashboard/app.py prepares the DATABASE_URL database: it
+    migrated the server's maintenance database under the process tests)."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
