@@ -1,5 +1,6 @@
 """Command line: `python -m core migrate | demo --scale small|large | partitions | check |
-audit-seal | audit-verify | retention [--dry-run] | new-key | worker [--once]`."""
+audit-seal | audit-verify | retention [--dry-run] | new-key | worker [--once] |
+api [--host H] [--port P]`."""
 
 from __future__ import annotations
 
@@ -32,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     retention = sub.add_parser("retention", help="apply the retention policy (audited)")
     retention.add_argument("--dry-run", action="store_true", help="only count what would go")
     sub.add_parser("new-key", help="print a fresh encryption key for key rotation")
+    api = sub.add_parser("api", help="serve the HTTP API (uvicorn) alone")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=8000)
+    api.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
@@ -40,6 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     from core.db import get_owner_engine
     from core.migrate import check, upgrade
 
+    if args.command == "api":
+        # The app role, under row-level security, like the dashboard's services.
+        from api.server import serve
+
+        serve(args.host, args.port, workers=args.workers)
+        return 0
     if args.command == "worker":
         # Jobs act as the people who queued them: the app role, under row-level security.
         from core.jobs import Worker

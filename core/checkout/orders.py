@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -55,7 +55,7 @@ from core.checkout.refunds import (  # noqa: F401  (their home was this module)
 from core.checkout.refusals import refusal
 from core.checkout.wire import PipelinedWork
 from core.db import Actor, unit_of_work
-from core.errors import ValidationError
+from core.errors import NotFound, ValidationError
 from core.models import DiscountCode, Order
 from core.services import inputs
 
@@ -334,6 +334,45 @@ def quote_order(
         rule = load_code(session, code, lock=False) if code else None
         now = session.execute(text("SELECT now()")).scalar()
         return price(lines, rule, now=now, buyer=_buyer_history(session, rule, buyer))
+
+
+def preview_code(
+    actor: Actor,
+    event_id: uuid.UUID,
+    code: str,
+    quantities: Mapping[uuid.UUID, int],
+    buyer: Buyer | None = None,
+) -> Quote:
+    """What `code` would take off these tickets of the event now, without holding them:
+    the price breakdown quote_order would give for a hold of `quantities` (the same rule,
+    check_code and price), for a shop to check a code before the buyer chooses seats.
+    The once-per-customer and first-purchase rules are judged only when `buyer` is given.
+    Raises ValidationError (event_id, quantities, code, buyer), NotFound (a ticket type
+    not of the event), CodeNotValid, CodeUsedUp and Unavailable."""
+    event_id = inputs.uuid_value(event_id, "event_id", label="Event")
+    cleaned = clean_code(code)
+    if not cleaned:
+        raise ValidationError("Give the code to check.", field="code")
+    if not isinstance(quantities, Mapping) or not quantities or len(quantities) > 100:
+        raise ValidationError("Give 1 to 100 ticket types with quantities.", field="quantities")
+    wanted = {
+        inputs.uuid_value(t, "quantities", label="A ticket type"): inputs.whole_number(
+            q, "quantities", label="Each quantity", low=1, high=10_000
+        )
+        for t, q in quantities.items()
+    }
+    buyer = clean_buyer(buyer) if buyer is not None else None
+    with unit_of_work(actor, read_only=True) as uow:
+        uow.require(BOX_OFFICE_SELL)
+        session = uow.session
+        holds = [_HoldRow(uuid.uuid4(), t, q, True, ()) for t, q in sorted(wanted.items())]
+        lines = _lines(session, event_id, holds)
+        if len(lines) != len(wanted):
+            raise NotFound("A ticket type is not one of this event's.", field="quantities")
+        rule = load_code(session, cleaned, lock=False)
+        now = session.execute(text("SELECT now()")).scalar()
+        history = _buyer_history(session, rule, buyer) if buyer else BuyerHistory()
+        return price(lines, rule, now=now, buyer=history)
 
 
 def _request_params(request: OrderRequest) -> dict[str, object]:

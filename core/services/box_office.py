@@ -52,6 +52,7 @@ __all__ = [
     "SaleRequest",
     "SaleTicketType",
     "get_sale_options",
+    "hold_sale",
     "hold_seats",
     "list_sale_events",
     "new_checkout_session_id",
@@ -327,6 +328,26 @@ def hold_seats(
     and Busy."""
     _check_sale_access(actor, event_id)
     return hold_tickets(actor, HoldRequest(event_id, session_id, seat_ids=tuple(seat_ids)))
+
+
+def hold_sale(
+    actor: Actor,
+    event_id: uuid.UUID,
+    session_id: str,
+    *,
+    quantities: Mapping[uuid.UUID, int] | None = None,
+    seat_ids: Sequence[uuid.UUID] = (),
+) -> Hold:
+    """Hold quantities of ticket types and/or seats for `session_id` (added to what it
+    holds already) until the checkout's hold time runs out: hold_seats for any ticket
+    type (the API's holds). Raises ValidationError (see
+    core.checkout.holds.clean_hold_request), NotFound, SaleClosed, LimitExceeded, SoldOut,
+    SeatTaken, PermissionDenied (an event the actor neither organises nor works) and
+    Busy."""
+    _check_sale_access(actor, event_id)
+    return hold_tickets(
+        actor, HoldRequest(event_id, session_id, dict(quantities or {}), tuple(seat_ids))
+    )
 
 
 def release_sale(actor: Actor, event_id: uuid.UUID, session_id: str) -> int:

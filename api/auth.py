@@ -1,0 +1,70 @@
+"""Who calls: the API key in `Authorization: Bearer <key>` (or `X-Api-Key`), checked by
+core.api_keys, and the scope each route requires.
+
+`Requires(scope)` is the dependency a route lists; the app's route table is read for the
+endpoint registry from these same objects (api.app.endpoint_specs), so the registry can
+never disagree with what the routes check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from fastapi.security import APIKeyHeader, HTTPBearer
+
+from core.db import Actor
+
+# Only for the OpenAPI document (the security schemes /docs offers); the dependency
+# below reads the headers itself.
+bearer_scheme = HTTPBearer(auto_error=False, description="An API key: `Bearer fsh_…`")
+header_scheme = APIKeyHeader(name="X-Api-Key", auto_error=False)
+
+
+def raw_key(request: Request) -> str:
+    """The key the request carries, or "" (which authenticate refuses with 401)."""
+    authorization = request.headers.get("authorization", "")
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.headers.get("x-api-key", "").strip()
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+@dataclass(frozen=True)
+class Requires:
+    """A route's dependency: a valid key with `scope`; returns core.api_keys' principal.
+
+    `rate_limit` (requests per minute) tightens the key's own limit on this route.
+    """
+
+    scope: str
+    rate_limit: int | None = None
+    is_public: bool = False
+
+    def __call__(self, request: Request) -> Any:
+        from core.api_keys import authenticate, require_scope
+
+        route = request.scope.get("route")
+        path = getattr(route, "path", request.url.path)
+        principal = authenticate(
+            raw_key(request),
+            method=request.method,
+            path=path,
+            ip_address=client_address(request),
+            user_agent=request.headers.get("user-agent"),
+        )
+        # Set before the scope check: a 403 is still an authenticated, counted request.
+        request.state.principal = principal
+        require_scope(principal, self.scope)
+        return principal
+
+
+def actor_of(principal: Any) -> Actor:
+    """The actor a principal acts as: the key's owner."""
+    actor: Actor = principal.actor
+    return actor

@@ -1,0 +1,94 @@
+"""API keys, for admins (scope keys:admin): create (the secret shown once), list, revoke,
+rotate. core.api_keys decides; the key's owner must be an admin too."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import Field, StringConstraints
+
+from api.auth import Requires, actor_of
+from api.models import Input, Output
+from api.problems import responses
+
+router = APIRouter(
+    prefix="/api-keys", tags=["api-keys"], responses=responses(401, 403, 404, 409, 422, 429, 503)
+)
+ADMIN = Requires("keys:admin")
+Scope = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,30}:[a-z_]{1,30}$")]
+
+
+class KeyIn(Input):
+    owner_email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$", max_length=254)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    scopes: list[Scope] = Field(min_length=1, max_length=20)
+    expires_at: datetime | None = None
+    rate_limit: Annotated[int, Field(ge=1, le=100_000)] | None = Field(
+        None, description="requests per minute; the default when left out"
+    )
+
+
+class CreatedKey(Output):
+    key_id: uuid.UUID
+    prefix: str
+    secret: str = Field(description="shown once: store it now")
+
+
+class Key(Output):
+    key_id: uuid.UUID
+    name: str
+    prefix: str
+    owner_email: str | None = None
+    scopes: list[str]
+    rate_limit: int | None = None
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+    last_used_ip: str | None = None
+    created_at: datetime | None = None
+
+
+class KeyList(Output):
+    data: list[Key]
+
+
+@router.get("", response_model=KeyList, summary="List API keys")
+def list_keys(principal: Annotated[object, Depends(ADMIN)]) -> KeyList:
+    from core.api_keys import list_keys as listed
+
+    return KeyList(data=[Key.model_validate(k) for k in listed(actor_of(principal))])
+
+
+@router.post("", response_model=CreatedKey, status_code=201, summary="Create an API key")
+def create_key(body: KeyIn, principal: Annotated[object, Depends(ADMIN)]) -> CreatedKey:
+    from core.api_keys import create_key as create
+
+    created = create(
+        actor_of(principal),
+        owner_email=body.owner_email,
+        name=body.name,
+        scopes=tuple(body.scopes),
+        expires_at=body.expires_at,
+        rate_limit=body.rate_limit,
+    )
+    return CreatedKey.model_validate(created)
+
+
+@router.post("/{key_id}/revoke", response_model=Key, summary="Revoke an API key")
+def revoke_key(key_id: uuid.UUID, principal: Annotated[object, Depends(ADMIN)]) -> Key:
+    from core.api_keys import revoke_key as revoke
+
+    return Key.model_validate(revoke(actor_of(principal), key_id))
+
+
+@router.post(
+    "/{key_id}/rotate", response_model=CreatedKey, status_code=201, summary="Rotate an API key"
+)
+def rotate_key(key_id: uuid.UUID, principal: Annotated[object, Depends(ADMIN)]) -> CreatedKey:
+    """A new secret; the old one stays valid for the grace period."""
+    from core.api_keys import rotate_key as rotate
+
+    return CreatedKey.model_validate(rotate(actor_of(principal), key_id))
