@@ -10,6 +10,7 @@ the log under the same id.
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -206,13 +207,27 @@ def http_problem(exc: StarletteHTTPException, instance: str | None = None) -> JS
     if status >= 500:
         # Nothing here raises a 5xx HTTPException on purpose; treat it as a bug.
         return internal_problem(exc, instance)
-    code = getattr(exc, "code", None) or _HTTP_CODES.get(status, "error")
     detail = exc.detail if isinstance(exc.detail, str) else "The request was refused."
+    if status == 400 and detail == "There was an error parsing the body":
+        # FastAPI's answer to a body that is not UTF-8 (or not text at all): bad input.
+        return problem(
+            422,
+            "Invalid input",
+            "The body is not valid UTF-8 JSON.",
+            "malformed_body",
+            field="body",
+            instance=instance,
+        )
+    code = getattr(exc, "code", None) or _HTTP_CODES.get(status, "error")
     if status == 404 and detail == "Not Found":
         detail = "No such resource."
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:
+        title = "Error"
     return problem(
         status,
-        detail if len(detail) < 60 else code.replace("_", " ").capitalize(),
+        title,
         detail,
         code,
         field=getattr(exc, "field", None),

@@ -5,11 +5,14 @@ a database prepared there would show the first administrator's one-time password
 after someone opened the page. `st.App`'s lifespan (Streamlit's ASGI entry point) runs
 once when the server starts, before it accepts a connection: it prepares the database
 (embedded server, migrations, the first admin, whose credentials it prints, and the demo
-data) and starts the background worker there, then serves dashboard/app.py as before.
+data) and starts the background worker there, and then the HTTP API beside it (a child
+`python -m core api` on FASHIONISTAS_API_PORT, default 8000; `off`: none), then serves
+dashboard/app.py as before.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,6 +26,7 @@ if str(ROOT) not in sys.path:
 import anyio  # noqa: E402
 import streamlit as st  # noqa: E402
 
+from api.server import start_beside_dashboard, stop_beside_dashboard  # noqa: E402
 from core.bootstrap import prepare_database  # noqa: E402
 from core.jobs import start_in_process, stop_in_process  # noqa: E402
 
@@ -32,6 +36,10 @@ def _prepare() -> None:
     # One background-job worker thread per server process (FASHIONISTAS_WORKER=off leaves
     # it to `python -m core worker`).
     start_in_process()
+    # After the database is prepared: the API process only attaches to it.
+    port = start_beside_dashboard(os.environ.get("FASHIONISTAS_API_HOST") or "127.0.0.1")
+    if port is not None:
+        print(f"API: http://127.0.0.1:{port}/v1 (docs at /docs)", flush=True)
 
 
 @asynccontextmanager
@@ -42,6 +50,7 @@ async def lifespan(_app: object) -> AsyncIterator[None]:
         yield
     finally:
         await anyio.to_thread.run_sync(stop_in_process)
+        await anyio.to_thread.run_sync(stop_beside_dashboard)
 
 
 app = st.App("app.py", lifespan=lifespan)

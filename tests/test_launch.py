@@ -1,7 +1,8 @@
 """Defect 9: the first administrator's credentials are printed when the server starts, not
 after the first browser visit. The real `streamlit run dashboard/server.py` process (the
 README's command) on an empty database: its output is read, and nothing connects to it,
-until the credentials have appeared; then they sign in."""
+until the credentials have appeared; then they sign in. The same command brings the API
+up beside the dashboard (its port printed), reached over HTTP at /v1."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import sys
 import threading
 import time
 from typing import TYPE_CHECKING
+
+import httpx
 
 from core.config import PROJECT_ROOT
 from tests.browser import free_port, run_setup, server_env, wait_healthy
@@ -33,10 +36,24 @@ def _lines(stream: object, into: queue.Queue[str]) -> None:
         into.put(line)
 
 
+def _get_when_up(url: str, timeout: float = 60) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return httpx.get(url, timeout=10)
+        except httpx.HTTPError:
+            assert time.monotonic() < deadline, f"{url} did not answer"
+            time.sleep(0.3)
+
+
 def test_the_server_prints_the_first_admins_credentials_before_anyone_connects(
     databases: DatabaseFactory,
 ) -> None:
-    env = server_env(databases.create("fashionistas_launch"))
+    api_port = free_port()
+    env = {
+        **server_env(databases.create("fashionistas_launch")),
+        "FASHIONISTAS_API_PORT": str(api_port),
+    }
     port = free_port()
     command = [
         sys.executable, "-m", "streamlit", "run", "dashboard/server.py",
@@ -70,6 +87,19 @@ def test_the_server_prints_the_first_admins_credentials_before_anyone_connects(
         # Only now does anything connect: the server is up and the credentials work.
         wait_healthy(f"http://127.0.0.1:{port}", process, timeout=120)  # type: ignore[arg-type]
         assert run_setup(env, CHECK, email, password) == "True ['admin']"
+        # The API beside it: its port printed, /v1 answering (a problem document without
+        # a key), its OpenAPI document served.
+        deadline = time.monotonic() + 60
+        while f"127.0.0.1:{api_port}/v1" not in "".join(printed):
+            assert time.monotonic() < deadline, "no API address printed:\n" + "".join(printed)
+            with contextlib.suppress(queue.Empty):
+                printed.append(lines.get(timeout=1))
+        api = f"http://127.0.0.1:{api_port}"
+        answer = _get_when_up(f"{api}/v1/events")
+        assert answer.status_code == 401
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert httpx.get(f"{api}/openapi.json", timeout=10).json()["openapi"].startswith("3.1")
+        text = "".join(printed)
     finally:
         process.terminate()
         try:
