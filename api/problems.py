@@ -10,9 +10,9 @@ the log under the same id.
 from __future__ import annotations
 
 import logging
-from http import HTTPStatus
 import uuid
 from collections.abc import Mapping, Sequence
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
@@ -158,8 +158,11 @@ def domain_problem(exc: DomainError, instance: str | None = None) -> JSONRespons
     )
 
 
-def _field_of(location: Sequence[Any]) -> str | None:
-    # ("body", "buyer", "email") -> "buyer.email"; ("query", "limit") -> "limit".
+def _field_of(location: Sequence[Any], rule: str = "") -> str | None:
+    # ("body", "buyer", "email") -> "buyer.email"; ("query", "limit") -> "limit"; a body
+    # that is not JSON at all: "body" (its location is a character offset).
+    if rule == "json_invalid":
+        return "body"
     parts = [str(p) for p in location[1:]] if len(location) > 1 else [str(p) for p in location]
     return ".".join(parts) or None
 
@@ -169,7 +172,7 @@ def validation_problem(exc: RequestValidationError, instance: str | None = None)
     errors = list(exc.errors())
     listed = [
         {
-            "field": _field_of(e.get("loc", ())),
+            "field": _field_of(e.get("loc", ()), e.get("type", "")),
             "rule": e.get("type", "invalid"),
             "message": str(e.get("msg", "invalid")),
         }
