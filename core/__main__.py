@@ -1,6 +1,6 @@
 """Command line: `python -m core migrate | demo --scale small|large | partitions | check |
 audit-seal | audit-verify | retention [--dry-run] | new-key | worker [--once] |
-api [--host H] [--port P]`."""
+api [--host H] [--port P] | api-key create|list|revoke`."""
 
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=8000)
     api.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    from core.api_keys.cli import add_parser as add_api_key_parser
+
+    add_api_key_parser(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
@@ -106,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
         from core.retention.cli import run
 
         return run(dry_run=args.dry_run)
+    elif args.command == "api-key":
+        from core.api_keys.cli import run as run_api_key
+
+        return run_api_key(args)
     elif args.command == "new-key":
         from core.crypto import new_key
 
