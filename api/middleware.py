@@ -93,9 +93,8 @@ class Edge:
         received: int,
         sent: int,
     ) -> None:
+        # A request without a recognised key is recorded too, with no key.
         principal = state.get("principal")
-        if principal is None:
-            return  # no key was recognised: there is no key to charge the request to
         from core.api_keys import record_usage
 
         route = scope.get("route")
@@ -103,7 +102,7 @@ class Edge:
         client = scope.get("client")
         try:
             record_usage(
-                key_id=principal.key_id,
+                key_id=principal.key_id if principal is not None else None,
                 method=scope["method"],
                 path=getattr(route, "path", scope["path"]),
                 status=status,

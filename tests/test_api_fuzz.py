@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 import requests
 import schemathesis
-from core.api_keys import SCOPES, create_key
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from sqlalchemy import Engine
 
+from core.api_keys import SCOPES, create_key
 from tests.api_server import api_process
 from tests.apptest import make_person
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from core.api_keys import create_key
 from sqlalchemy import Engine
 
+from core.api_keys import create_key
 from tests.api_server import api_process
 from tests.apptest import make_person
 

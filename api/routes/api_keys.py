@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import Field, StringConstraints
 
 from api.auth import Requires, actor_of
@@ -34,21 +34,30 @@ class KeyIn(Input):
 class CreatedKey(Output):
     key_id: uuid.UUID
     prefix: str
-    secret: str = Field(description="shown once: store it now")
+    name: str
+    owner_id: uuid.UUID
+    scopes: list[str]
+    rate_limit: int
+    expires_at: datetime | None
+    secret: str = Field(description="the whole key, shown once: store it now")
 
 
 class Key(Output):
     key_id: uuid.UUID
     name: str
     prefix: str
-    owner_email: str | None = None
+    owner_id: uuid.UUID | None
+    owner_email: str | None
     scopes: list[str]
-    rate_limit: int | None = None
-    expires_at: datetime | None = None
-    revoked_at: datetime | None = None
-    last_used_at: datetime | None = None
-    last_used_ip: str | None = None
-    created_at: datetime | None = None
+    rate_limit: int
+    status: str = Field(description="active, rotating, replaced, expired or revoked")
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    last_used_ip: str | None
+    revoked_at: datetime | None
+    grace_until: datetime | None = Field(description="a rotated key works until then")
+    rotated_from_id: uuid.UUID | None
 
 
 class KeyList(Output):
@@ -56,10 +65,13 @@ class KeyList(Output):
 
 
 @router.get("", response_model=KeyList, summary="List API keys")
-def list_keys(principal: Annotated[object, Depends(ADMIN)]) -> KeyList:
+def list_keys(
+    principal: Annotated[object, Depends(ADMIN)], include_revoked: bool = False
+) -> KeyList:
     from core.api_keys import list_keys as listed
 
-    return KeyList(data=[Key.model_validate(k) for k in listed(actor_of(principal))])
+    keys = listed(actor_of(principal), include_revoked=include_revoked)
+    return KeyList(data=[Key.model_validate(k) for k in keys])
 
 
 @router.post("", response_model=CreatedKey, status_code=201, summary="Create an API key")
@@ -87,8 +99,15 @@ def revoke_key(key_id: uuid.UUID, principal: Annotated[object, Depends(ADMIN)]) 
 @router.post(
     "/{key_id}/rotate", response_model=CreatedKey, status_code=201, summary="Rotate an API key"
 )
-def rotate_key(key_id: uuid.UUID, principal: Annotated[object, Depends(ADMIN)]) -> CreatedKey:
-    """A new secret; the old one stays valid for the grace period."""
+def rotate_key(
+    key_id: uuid.UUID,
+    principal: Annotated[object, Depends(ADMIN)],
+    grace_minutes: Annotated[int, Query(ge=0, le=7 * 24 * 60)] = 60,
+) -> CreatedKey:
+    """A new key with the same name, owner and scopes; the old one keeps working for
+    `grace_minutes`."""
     from core.api_keys import rotate_key as rotate
 
-    return CreatedKey.model_validate(rotate(actor_of(principal), key_id))
+    return CreatedKey.model_validate(
+        rotate(actor_of(principal), key_id, grace_minutes=grace_minutes)
+    )
