@@ -573,3 +573,27 @@ def test_bad_input_is_a_problem_naming_the_field(world: World) -> None:
     )
     is_problem(huge, 413, "too_large")
     is_problem(call(world, "GET", "/v1/nothing-here"), 404, "not_found")
+
+
+def test_the_endpoint_registry_is_the_route_table(world: World, owner: Engine) -> None:
+    app = create_app(register_routes=False)
+    expected = {
+        (
+            method,
+            route.path,
+            next(
+                d.call.scope for d in route.dependant.dependencies if isinstance(d.call, Requires)
+            ),
+        )
+        for route in app.routes
+        if getattr(route, "path", "").startswith("/v1")
+        for method in route.methods  # type: ignore[attr-defined]
+    }
+    with owner.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT method, path, required_permissions FROM rest_api_endpoints"
+                " WHERE NOT is_deprecated"
+            )
+        ).all()
+    assert {(m, p, tuple(s)) for m, p, s in rows} == {(m, p, (s,)) for m, p, s in expected}
