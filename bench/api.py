@@ -1,0 +1,344 @@
+"""The HTTP API next to the core it calls, in one run (`python -m bench.api`).
+
+Per round, the same client count in several processes for the same time:
+
+- **core** — each client buys 1–2 tickets (box_office.hold_sale, then take_payment with
+  an idempotency key) by calling the core directly, as the key's owner;
+- **api** — the same checkout through the API process (POST /v1/holds, POST /v1/orders
+  with an Idempotency-Key), usage logging and rate limiting on;
+- **get on** — an authenticated GET /v1/events/{id}/ticket-types (live availability)
+  with usage logging and rate limiting on;
+- **get off** — the same GET on an API process with both off
+  (FASHIONISTAS_API_USAGE_LOG=off, FASHIONISTAS_API_RATE_LIMIT=off).
+
+It prints each round and the medians with the ratios: api / core (goal >= 0.8) and
+get on / get off (goal >= 0.9). `--variant` runs the API differently (uvicorn workers,
+the principal cached per process) to compare design decisions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, text
+
+from bench.checkout import TAX_RATE, Target, percentile, seed
+from bench.scratch import scratch_database, session_for
+from core.auth.permissions import role_id
+from core.config import PROJECT_ROOT
+
+BUYER = {"name": "Bench Buyer", "email": "bench.buyer@example.com"}
+
+
+def _total(unit_price: Decimal, quantity: int) -> Decimal:
+    from core.checkout.pricing import Line, price
+
+    line = Line(uuid.uuid4(), uuid.uuid4(), quantity, unit_price, TAX_RATE)
+    return price([line], None, now=datetime.now(UTC)).total
+
+
+# ------------------------------------------------------------------------- client side
+
+
+def _core_checkout(actor: Any, target: Target, quantity: int) -> None:
+    from core.checkout.orders import Buyer, OrderRequest
+    from core.services.box_office import hold_sale, take_payment
+
+    event_id, ticket_type_id, unit_price = target
+    session_id = f"bench-{uuid.uuid4().hex}"
+    hold_sale(actor, event_id, session_id, quantities={ticket_type_id: quantity})
+    take_payment(
+        actor,
+        OrderRequest(
+            event_id=event_id,
+            session_id=session_id,
+            buyer=Buyer(**BUYER),
+            payment_method="cash",
+            expected_total=_total(unit_price, quantity),
+            idempotency_key=f"bench-{uuid.uuid4().hex}",
+        ),
+    )
+
+
+def _api_checkout(client: Any, target: Target, quantity: int) -> None:
+    event_id, ticket_type_id, unit_price = target
+    hold = client.post(
+        "/v1/holds",
+        json={"event_id": str(event_id), "quantities": {str(ticket_type_id): quantity}},
+    )
+    if hold.status_code != 201:
+        raise RuntimeError(f"hold {hold.status_code}: {hold.text[:200]}")
+    order = client.post(
+        "/v1/orders",
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+        json={
+            "hold_id": hold.json()["hold_id"],
+            "buyer": BUYER,
+            "payment_method": "cash",
+            "expected_total": str(_total(unit_price, quantity)),
+        },
+    )
+    if order.status_code != 201:
+        raise RuntimeError(f"order {order.status_code}: {order.text[:200]}")
+
+
+def _api_get(client: Any, target: Target, quantity: int) -> None:
+    answer = client.get(f"/v1/events/{target[0]}/ticket-types")
+    if answer.status_code != 200:
+        raise RuntimeError(f"get {answer.status_code}: {answer.text[:200]}")
+
+
+def client_process(
+    scenario: str,
+    setup: dict[str, Any],
+    threads: int,
+    seconds: float,
+    start_at: float,
+) -> tuple[list[float], dict[str, int]]:
+    """One process of `threads` clients; returns the seconds of each operation and errors."""
+    import httpx
+
+    from core.db import Actor, use_engine
+
+    actor = None
+    if scenario == "core":
+        app = create_engine(setup["app_url"], pool_size=threads, max_overflow=0,
+                            connect_args={"options": "-c timezone=UTC"})  # fmt: skip
+        use_engine(app)
+        actor = Actor(user_id=setup["user_id"], ip_address="127.0.0.1",
+                      user_agent="bench/api", session_token=setup["session"])  # fmt: skip
+    targets: list[Target] = setup["targets"]
+    url = setup["urls"][scenario]
+    times: list[float] = []
+    errors: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def run(index: int) -> None:
+        rng = random.Random(index * 7919 + os.getpid())
+        client = (
+            httpx.Client(base_url=url, headers={"Authorization": f"Bearer {setup['key']}"},
+                         timeout=60) if url else None
+        )  # fmt: skip
+        mine: list[float] = []
+        while time.time() < start_at:
+            time.sleep(0.005)
+        deadline = start_at + seconds
+        while time.time() < deadline:
+            target = rng.choice(targets)
+            t0 = time.perf_counter()
+            try:
+                if scenario == "core":
+                    _core_checkout(actor, target, rng.randint(1, 2))
+                elif scenario == "api":
+                    _api_checkout(client, target, rng.randint(1, 2))
+                else:
+                    _api_get(client, target, 1)
+            except Exception as exc:  # counted, not fatal: a benchmark reports them
+                with lock:
+                    errors[type(exc).__name__ + ": " + str(exc)[:80]] += 1
+                continue
+            mine.append(time.perf_counter() - t0)
+        with lock:
+            times.extend(mine)
+
+    workers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return times, dict(errors)
+
+
+# ------------------------------------------------------------------------- server side
+
+
+def start_api(
+    owner_url: str, port: int, log: str, *, workers: int = 1, **env: str
+) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "core", "api", "--port", str(port), "--workers", str(workers)],
+        cwd=PROJECT_ROOT,
+        env={
+            **os.environ,
+            "DATABASE_URL": owner_url,
+            "FASHIONISTAS_WORKER": "off",
+            "PYTHONPATH": str(PROJECT_ROOT),
+            **env,
+        },
+        stdout=open(log, "wb"),  # noqa: SIM115 (the process keeps it)
+        stderr=subprocess.STDOUT,
+    )
+    import httpx
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the API exited; see {log}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError(f"the API did not start; see {log}")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def prepare(owner: Engine, app: Engine) -> dict[str, Any]:
+    from core.api_keys import SCOPES, create_key
+    from core.db import Actor, use_engine
+
+    use_engine(app, owner=owner)
+    targets = seed(owner, "api", events=16, types_per_event=2)
+    email = f"bench-admin-{uuid.uuid4().hex[:8]}@example.com"
+    with owner.begin() as conn:
+        user_id = conn.execute(
+            text(
+                "INSERT INTO users (email, full_name, user_type, status)"
+                " VALUES (:e, 'Bench admin', 'admin', 'active') RETURNING id"
+            ),
+            {"e": email},
+        ).scalar_one()
+        conn.execute(
+            text("INSERT INTO user_roles (user_id, role_id) VALUES (:u, :r)"),
+            {"u": user_id, "r": role_id("admin")},
+        )
+    key = create_key(
+        Actor.system("bench/api"),
+        owner_email=email,
+        name="bench",
+        scopes=tuple(SCOPES),
+        rate_limit=100_000,
+    )
+    return {
+        "targets": targets,
+        "user_id": user_id,
+        "session": session_for(owner, user_id),
+        "key": key.secret,
+        "app_url": app.url.render_as_string(hide_password=False),
+    }
+
+
+def run_round(
+    pool: Any, scenario: str, setup: dict[str, Any], args: argparse.Namespace
+) -> dict[str, float]:
+    per_process = max(1, args.clients // args.procs)
+    start_at = time.time() + 1.5
+    results = pool.starmap(
+        client_process,
+        [(scenario, setup, per_process, args.seconds, start_at)] * args.procs,
+    )
+    times = [t for r in results for t in r[0]]
+    errors: Counter[str] = Counter()
+    for r in results:
+        errors.update(r[1])
+    return {
+        "rate": len(times) / args.seconds,
+        "p50": percentile(times, 50) * 1000,
+        "p99": percentile(times, 99) * 1000,
+        "errors": sum(errors.values()),
+        "first_error": next(iter(errors), ""),  # type: ignore[dict-item]
+    }
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.api",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--procs", type=int, default=2, help="client processes")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers per API")
+    parser.add_argument(
+        "--scenarios", default="core,api,get_on,get_off", help="comma-separated subset"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    scenarios = [s for s in args.scenarios.split(",") if s]
+    with scratch_database("fashionistas_bench_api", pool_size=2) as (owner, app):
+        owner_url = owner.url.render_as_string(hide_password=False)
+        setup = prepare(owner, app)
+        on_port, off_port = free_port(), free_port()
+        servers = [
+            start_api(owner_url, on_port, "/tmp/bench-api-on.log", workers=args.workers),
+            start_api(
+                owner_url,
+                off_port,
+                "/tmp/bench-api-off.log",
+                workers=args.workers,
+                FASHIONISTAS_API_USAGE_LOG="off",
+                FASHIONISTAS_API_RATE_LIMIT="off",
+            ),
+        ]
+        setup["urls"] = {
+            "core": None,
+            "api": f"http://127.0.0.1:{on_port}",
+            "get_on": f"http://127.0.0.1:{on_port}",
+            "get_off": f"http://127.0.0.1:{off_port}",
+        }
+        figures: dict[str, list[dict[str, float]]] = {s: [] for s in scenarios}
+        try:
+            with multiprocessing.get_context("spawn").Pool(args.procs) as pool:
+                for round_ in range(1, args.repeat + 1):
+                    # Alternating order, so neither side always runs on a warmer machine.
+                    order = scenarios if round_ % 2 else list(reversed(scenarios))
+                    for scenario in order:
+                        result = run_round(pool, scenario, setup, args)
+                        figures[scenario].append(result)
+                        print(
+                            f"round {round_} {scenario:8s} {result['rate']:9.1f}/s"
+                            f"  p50 {result['p50']:7.1f} ms  p99 {result['p99']:7.1f} ms"
+                            f"  errors {result['errors']:.0f} {result['first_error']}",
+                            flush=True,
+                        )
+        finally:
+            for server in servers:
+                server.terminate()
+                server.wait(20)
+    med = {s: statistics.median(r["rate"] for r in figures[s]) for s in scenarios}
+    p50 = {s: statistics.median(r["p50"] for r in figures[s]) for s in scenarios}
+    print(
+        f"\nsummary ({args.clients} clients in {args.procs} processes, {args.seconds:.0f} s,"
+        f" median of {args.repeat}, uvicorn workers {args.workers})"
+    )
+    print(f"  {'scenario':10s} {'per s':>9s} {'p50 ms':>8s}")
+    for s in scenarios:
+        print(f"  {s:10s} {med[s]:9.1f} {p50[s]:8.1f}")
+    ok = True
+    for num, den, goal in (("api", "core", 0.8), ("get_on", "get_off", 0.9)):
+        if num in med and den in med and med[den]:
+            ratio = med[num] / med[den]
+            met = ratio >= goal
+            ok &= met
+            print(f"  {num} / {den} = {ratio:.3f}  (goal >= {goal})  {'met' if met else 'NOT MET'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
