@@ -1,9 +1,11 @@
-# The dashboard against an existing PostgreSQL: docker run -e DATABASE_URL=postgresql://… -p 8501:8501
+# The dashboard and the API against an existing PostgreSQL:
+# docker run -e DATABASE_URL=postgresql://… -p 8501:8501 -p 8000:8000
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    PIP_NO_CACHE_DIR=1
+    PIP_NO_CACHE_DIR=1 \
+    FASHIONISTAS_API_HOST=0.0.0.0
 
 WORKDIR /app
 COPY requirements.txt .
@@ -13,7 +15,7 @@ COPY . .
 RUN useradd --create-home --uid 10001 app && chown -R app /app
 USER app
 
-EXPOSE 8501
+EXPOSE 8501 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
   CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health')"
 
