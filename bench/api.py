@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 
 from bench.checkout import TAX_RATE, Target, percentile, seed
 from bench.scratch import scratch_database, session_for
@@ -112,13 +112,13 @@ def client_process(
     """One process of `threads` clients; returns the seconds of each operation and errors."""
     import httpx
 
-    from core.db import Actor, use_engine
+    from core.db import Actor
 
     actor = None
     if scenario == "core":
-        app = create_engine(setup["app_url"], pool_size=threads, max_overflow=0,
-                            connect_args={"options": "-c timezone=UTC"})  # fmt: skip
-        use_engine(app)
+        # The engine the API process and the dashboard use (core.db.get_engine: the app
+        # role, its pool size and pre-ping), on the same database.
+        os.environ["DATABASE_URL"] = setup["owner_url"]
         actor = Actor(user_id=setup["user_id"], ip_address="127.0.0.1",
                       user_agent="bench/api", session_token=setup["session"])  # fmt: skip
     targets: list[Target] = setup["targets"]
@@ -235,7 +235,7 @@ def prepare(owner: Engine, app: Engine) -> dict[str, Any]:
         "user_id": user_id,
         "session": session_for(owner, user_id),
         "key": key.secret,
-        "app_url": app.url.render_as_string(hide_password=False),
+        "owner_url": owner.url.render_as_string(hide_password=False),
     }
 
 
