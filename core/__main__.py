@@ -1,5 +1,6 @@
 """Command line: `python -m core migrate | demo --scale small|large | partitions | check |
-audit-seal | audit-verify | retention [--dry-run] | new-key | worker [--once]`."""
+audit-seal | audit-verify | retention [--dry-run] | new-key | worker [--once] |
+api-key create|list|revoke`."""
 
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     retention = sub.add_parser("retention", help="apply the retention policy (audited)")
     retention.add_argument("--dry-run", action="store_true", help="only count what would go")
     sub.add_parser("new-key", help="print a fresh encryption key for key rotation")
+    from core.api_keys.cli import add_parser as add_api_key_parser
+
+    add_api_key_parser(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
@@ -95,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
         from core.retention.cli import run
 
         return run(dry_run=args.dry_run)
+    elif args.command == "api-key":
+        from core.api_keys.cli import run as run_api_key
+
+        return run_api_key(args)
     elif args.command == "new-key":
         from core.crypto import new_key
 

@@ -127,6 +127,33 @@ class ResetTokenInvalid(DomainError):
         super().__init__(message, **kw)
 
 
+class Unauthenticated(DomainError):
+    """An API key that is missing, unknown, expired, revoked or past its rotation's grace
+    period: one message for all, so a caller learns nothing about which keys exist."""
+
+    code = "unauthenticated"
+
+    def __init__(self, message: str = "A valid API key is required.", **kw):
+        super().__init__(message, **kw)
+
+
+class RateLimited(DomainError):
+    """The key's requests of this minute are used up; `retry_after` seconds until the next
+    window opens (`reset_seconds`, the same), `limit` requests per minute."""
+
+    code = "rate_limited"
+
+    def __init__(self, *, retry_after: int, limit: int, **kw):
+        self.retry_after = max(1, int(retry_after))
+        self.reset_seconds = self.retry_after
+        self.limit = int(limit)
+        super().__init__(
+            f"Rate limit of {self.limit} requests per minute reached; retry in"
+            f" {_duration(self.retry_after)}.",
+            **kw,
+        )
+
+
 class SubjectErased(Conflict):
     """Personal data for a person who was erased (their account is anonymised, or the
     record was): the database's subject guard refuses it (migration 0014)."""

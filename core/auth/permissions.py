@@ -20,6 +20,7 @@ SHOWCASE_MANAGE = "showcase.manage"
 SPONSOR_PORTAL_VIEW = "sponsor_portal.view"
 COMPLIANCE_MANAGE = "compliance.manage"
 USERS_MANAGE = "users.manage"
+API_KEYS_MANAGE = "api_keys.manage"
 ACCOUNT_MANAGE = "account.manage"
 
 ADMIN = "admin"
@@ -55,6 +56,8 @@ PERMISSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("admin",),
     ),
     ACCOUNT_MANAGE: ("Change one's own password.", ALL_ROLES),
+    # Seeded by migration 0016.
+    API_KEYS_MANAGE: ("Create, revoke and rotate API keys for anyone.", ("admin",)),
 }
 
 _NAMESPACE = uuid.UUID("5b0f4c1e-8a57-4a4e-9c59-0f1a2e3d4c5b")

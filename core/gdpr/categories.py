@@ -537,6 +537,8 @@ CATEGORIES: tuple[Category, ...] = (
             Field("user_id", Kind.LINK),
             Field("name", Kind.DETAIL),
             Field("key_hash", Kind.SECRET),
+            # Where the key was last used from (migration 0016).
+            Field("last_used_ip", Kind.NETWORK),
         ),
         "true",
         action="function",
@@ -547,6 +549,9 @@ CATEGORIES: tuple[Category, ...] = (
         kept={
             "key_prefix": "the public start of a random key",
             "permissions": SYSTEM,
+            "scopes": SYSTEM,
+            "revoked_by": ACTOR,
+            "created_by": ACTOR,
         },
     ),
     Category(
@@ -833,6 +838,7 @@ _SHOWCASE = "about a designer's work (the designer's own profile is a category)"
 _CMS = "the site's own pages"
 NOT_PERSONAL: dict[str, NotPersonal] = {
     "alembic_version": NotPersonal("the schema's version"),
+    "api_rate_windows": NotPersonal("a request count per API key and minute"),
     "analytics_rollups_refreshed": NotPersonal("when the rollups were last refreshed"),
     "audit_actions": NotPersonal(
         "the catalogue of actions the audit log may record",

@@ -2,6 +2,7 @@
 
 from core.models.api import (
     ApiKey,
+    ApiRateWindow,
     ApiUsageLog,
     GraphqlSchemaDefinition,
     RestApiEndpoint,
@@ -92,6 +93,7 @@ add_limit_checks(Base.metadata)
 
 __all__ = [
     "ApiKey",
+    "ApiRateWindow",
     "ApiUsageLog",
     "AuditAction",
     "AuditChainHead",

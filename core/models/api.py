@@ -10,7 +10,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, UniqueConstraint, func, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models.base import (
@@ -43,6 +53,20 @@ from core.models.limits import (
     limited,
 )
 
+# The API's scopes (read and write per resource group); core.api_keys.SCOPES is this list,
+# and migration 0016 checks api_keys.scopes against it.
+API_SCOPES = (
+    "events:read",
+    "events:write",
+    "orders:read",
+    "orders:write",
+    "attendees:read",
+    "analytics:read",
+    "discounts:read",
+    "webhooks:read",
+    "webhooks:write",
+    "keys:admin",
+)
 WEBHOOK_DELIVERY_STATUSES = ("pending", "success", "failed", "retry")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -62,14 +86,31 @@ class ApiKey(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "api_keys"
     __table_args__ = (
         _positive_rate_limit(),
+        check(
+            "scopes <@ ARRAY[{}]::character varying[]".format(
+                ", ".join(f"'{s}'" for s in API_SCOPES)
+            ),
+            "scopes_known",
+            field="scopes",
+            message=f"scopes must be among: {', '.join(API_SCOPES)}",
+        ),
+        check(
+            "revoked_by IS NULL OR revoked_at IS NOT NULL",
+            "revoked_with_time",
+            field="revoked_by",
+            message="a key revoked by someone has a revocation time",
+        ),
         Index("idx_api_keys_key_prefix", "key_prefix"),
         Index("idx_api_keys_user_id", "user_id"),
         Index("idx_api_keys_is_active", "is_active", postgresql_where=text("is_active")),
+        Index("idx_api_keys_rotated_from_id", "rotated_from_id"),
     )
 
     name: Mapped[Name]
     # Shown to people to tell keys apart; the key is found by its hash.
     key_prefix: Mapped[str] = limited(32, ascii=True)
+    # SHA-256 (hex) of the whole key. The app role may write it once, never read it
+    # (migration 0016); api_key_authenticate compares it.
     key_hash: Mapped[str] = limited(128, ascii=True, unique=True)
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     permissions: Mapped[JsonList] = mapped_column(server_default=EMPTY_ARRAY)
@@ -77,6 +118,39 @@ class ApiKey(UUIDPrimaryKey, Timestamps, Base):
     is_active: Mapped[bool] = mapped_column(server_default=TRUE)
     expires_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+    scopes: Mapped[list[str]] = mapped_column(
+        ARRAY(String(32)), server_default=text("'{}'::character varying[]")
+    )
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    # Where the key was last used from (updated at most once a minute).
+    last_used_ip: Mapped[str | None] = mapped_column(String(45))
+    # The key this one replaced by rotation; that key stops at its grace_until.
+    rotated_from_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="SET NULL")
+    )
+    grace_until: Mapped[datetime | None]
+
+
+class ApiRateWindow(Base):
+    """The requests of a key's current minute, counted by api_key_authenticate so that
+    every API process shares one limit. Sealed: only that function reaches it."""
+
+    __tablename__ = "api_rate_windows"
+    __table_args__ = (
+        check("hits > 0", "hits_positive", field="hits", message="hits must be positive"),
+    )
+
+    api_key_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True
+    )
+    window_start: Mapped[datetime]
+    hits: Mapped[int]
 
 
 class ApiUsageLog(UUIDPrimaryKey, CreatedAt, Base):

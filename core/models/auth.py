@@ -16,8 +16,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, CreatedAt, UUIDPrimaryKey, check, one_of
 
-SESSION_METHODS = ("password", "oidc", "job", "issued")
-SESSION_END_REASONS = ("signed_out", "deactivated", "password_changed", "erased", "job_finished")
+SESSION_METHODS = ("password", "oidc", "job", "issued", "api_key")
+SESSION_END_REASONS = (
+    "signed_out",
+    "deactivated",
+    "password_changed",
+    "erased",
+    "job_finished",
+    "key_revoked",
+)
 THROTTLE_KINDS = ("account", "address")
 
 
@@ -77,6 +84,13 @@ class AuthSession(UUIDPrimaryKey, Base):
             postgresql_where=text("revoked_at IS NULL"),
         ),
         Index("idx_auth_sessions_job_id", "job_id"),
+        check(
+            "(method = 'api_key') = (api_key_id IS NOT NULL)",
+            "api_key_with_method",
+            field="api_key_id",
+            message="an API key's session names its key, and only such a session does",
+        ),
+        Index("idx_auth_sessions_api_key_id", "api_key_id"),
     )
 
     # SHA-256 (hex) of the random token the signed-in person's browser session holds.
@@ -93,6 +107,10 @@ class AuthSession(UUIDPrimaryKey, Base):
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(String(32))
+    # The API key an 'api_key' session acts for (as the key's owner; migration 0016).
+    api_key_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="CASCADE")
+    )
 
 
 class SignInThrottle(Base):
