@@ -46,15 +46,32 @@ def events_of(aggregate_id: uuid.UUID | str, event_type: str | None = None) -> l
 def test_emit_writes_only_when_the_transaction_commits() -> None:
     aggregate = uuid.uuid4()
     with unit_of_work(ACTOR) as uow:
-        emit(uow, aggregate_type="order", aggregate_id=aggregate, event_type="order.placed",
-             data={"order_id": str(aggregate)})  # fmt: skip
+        emit(
+            uow,
+            aggregate_type="order",
+            aggregate_id=aggregate,
+            event_type="order.placed",
+            data={"order_id": str(aggregate)},
+        )
         # left without commit: rolled back
     assert events_of(aggregate) == []
     with unit_of_work(ACTOR) as uow:
-        first = emit(uow, aggregate_type="order", aggregate_id=aggregate,
-                     event_type="order.placed", data={"n": 1}, idempotency_key=f"t:{aggregate}")  # fmt: skip
-        again = emit(uow.session, aggregate_type="order", aggregate_id=aggregate,
-                     event_type="order.placed", data={"n": 2}, idempotency_key=f"t:{aggregate}")  # fmt: skip
+        first = emit(
+            uow,
+            aggregate_type="order",
+            aggregate_id=aggregate,
+            event_type="order.placed",
+            data={"n": 1},
+            idempotency_key=f"t:{aggregate}",
+        )
+        again = emit(
+            uow.session,
+            aggregate_type="order",
+            aggregate_id=aggregate,
+            event_type="order.placed",
+            data={"n": 2},
+            idempotency_key=f"t:{aggregate}",
+        )
         uow.commit()
     assert first is not None and again is None
     assert [e.event_data for e in events_of(aggregate)] == [{"n": 1}]
@@ -66,8 +83,7 @@ def test_emit_refuses_unknown_types_and_non_objects() -> None:
             emit(uow, aggregate_type="x", aggregate_id="1", event_type="nope", data={})
         assert caught.value.field == "event_type"
         with pytest.raises(ValidationError) as caught:
-            emit(uow, aggregate_type="x", aggregate_id="1", event_type="order.placed",
-                 data=[1])  # type: ignore[arg-type]  # fmt: skip
+            emit(uow, aggregate_type="x", aggregate_id="1", event_type="order.placed", data=[1])  # type: ignore[arg-type]
         assert caught.value.field == "data"
 
 
@@ -75,9 +91,11 @@ def test_the_app_role_without_a_person_cannot_emit(checkout_db: Engine) -> None:
     # outbox_emit is SECURITY DEFINER: only a signed-in person or the owner may call it.
     app = create_engine(app_url(checkout_db.url.render_as_string(hide_password=False)))
     try:
-        with app.connect() as conn:
-            with pytest.raises(Exception, match="only a signed-in person or the owner"):
-                conn.execute(text("SELECT outbox_emit('order', 'x', 'order.placed', '{}')"))
+        with (
+            app.connect() as conn,
+            pytest.raises(Exception, match="only a signed-in person or the owner"),
+        ):
+            conn.execute(text("SELECT outbox_emit('order', 'x', 'order.placed', '{}')"))
     finally:
         app.dispose()
 
@@ -145,7 +163,8 @@ def test_event_status_changes_emit_published_postponed_cancelled() -> None:
     with unit_of_work(ACTOR) as uow:
         uow.session.execute(
             text(
-                "INSERT INTO user_roles (user_id, role_id) SELECT :u, id FROM roles WHERE name = 'organizer'"
+                "INSERT INTO user_roles (user_id, role_id)"
+                " SELECT :u, id FROM roles WHERE name = 'organizer'"
             ),
             {"u": sale.organizer_id},
         )
@@ -167,15 +186,20 @@ def test_sponsorship_asset_approved() -> None:
             text("INSERT INTO sponsors (name, status) VALUES ('Acme', 'active') RETURNING id")
         ).scalar_one()
         sponsorship = s.execute(
-            text("INSERT INTO sponsorships (sponsor_id, event_id, start_date, end_date)"
-                 " VALUES (:s, :e, current_date, current_date + 30) RETURNING id"),
+            text(
+                "INSERT INTO sponsorships (sponsor_id, event_id, start_date, end_date)"
+                " VALUES (:s, :e, current_date, current_date + 30) RETURNING id"
+            ),
             {"s": sponsor, "e": sale.event_id},
-        ).scalar_one()  # fmt: skip
+        ).scalar_one()
         asset = s.execute(
-            text("INSERT INTO sponsorship_assets (sponsorship_id, name, file_url, file_type)"
-                 " VALUES (:s, 'Banner', 'https://cdn.example.com/b.png', 'image/png') RETURNING id"),
+            text(
+                "INSERT INTO sponsorship_assets (sponsorship_id, name, file_url, file_type)"
+                " VALUES (:s, 'Banner', 'https://cdn.example.com/b.png', 'image/png')"
+                " RETURNING id"
+            ),
             {"s": sponsorship},
-        ).scalar_one()  # fmt: skip
+        ).scalar_one()
         uow.commit()
     review_asset(reviewer, asset, "approved")
     found = events_of(asset)
@@ -188,11 +212,13 @@ def test_data_request_completed_without_the_subjects_email() -> None:
     email = f"subject-{uuid.uuid4().hex[:8]}@example.com"
     with unit_of_work(ACTOR) as uow:
         request_id = uow.session.execute(
-            text("INSERT INTO data_subject_requests (subject_email, request_type, status, due_at,"
-                 " identity_verified_at, identity_verification_method)"
-                 " VALUES (:m, 'rectification', 'processing', :d, now(), 'email') RETURNING id"),
+            text(
+                "INSERT INTO data_subject_requests (subject_email, request_type, status, due_at,"
+                " identity_verified_at, identity_verification_method)"
+                " VALUES (:m, 'rectification', 'processing', :d, now(), 'email') RETURNING id"
+            ),
             {"m": email, "d": datetime.now(UTC) + timedelta(days=30)},
-        ).scalar_one()  # fmt: skip
+        ).scalar_one()
         uow.commit()
     complete(officer, request_id)
     found = events_of(request_id)

@@ -137,7 +137,8 @@ ENDPOINT_HEALTH = text(
     """
 WITH h AS (
   SELECT h.webhook_id, h.ok,
-         NOT h.ok AND w.failing_since < now() - make_interval(secs => :limit) AS expired
+         coalesce(NOT h.ok AND w.failing_since < now() - make_interval(secs => :limit), false)
+           AS expired
     FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS h(webhook_id uuid, ok boolean)
     JOIN webhooks w ON w.id = h.webhook_id
 )
@@ -241,8 +242,10 @@ class Dispatcher:
         worker_id: str | None = None,
         config: DispatchConfig | None = None,
         transport: httpx.BaseTransport | None = None,
+        claim_batch: int = CLAIM_BATCH,
     ):
         self.engine_factory = engine_factory
+        self.claim_batch = claim_batch
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.config = config or DispatchConfig.from_env()
         self._client = httpx.Client(
@@ -271,7 +274,9 @@ class Dispatcher:
         return int(events), int(deliveries)
 
     # -- 2. claim --
-    def claim(self, limit: int = CLAIM_BATCH) -> list[Claimed]:
+    def claim(self, limit: int | None = None) -> list[Claimed]:
+        """Lease up to `limit` due deliveries to this worker (each claim is an attempt)."""
+        limit = limit or self.claim_batch
         with self.engine.begin() as conn:
             rows = conn.execute(
                 CLAIM,
