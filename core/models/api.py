@@ -87,7 +87,8 @@ class ApiKey(UUIDPrimaryKey, Timestamps, Base):
     __table_args__ = (
         _positive_rate_limit(),
         check(
-            "scopes <@ ARRAY[{}]::character varying[]".format(
+            f"cardinality(scopes) <= {len(API_SCOPES)} AND text_array_longest(scopes) <= 32"
+            " AND scopes <@ ARRAY[{}]::character varying[]".format(
                 ", ".join(f"'{s}'" for s in API_SCOPES)
             ),
             "scopes_known",
