@@ -168,6 +168,14 @@ PAGES: tuple[PageSpec, ...] = (
         "api_keys",
     ),
     PageSpec(
+        "webhooks.py",
+        "Webhooks",
+        ":material/webhook:",
+        "Admin",
+        USERS_MANAGE,
+        "webhooks",
+    ),
+    PageSpec(
         "showcase.py", "Showcase", ":material/auto_awesome:", "Showcase", SHOWCASE_VIEW, "showcase"
     ),
     PageSpec(
