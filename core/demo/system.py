@@ -45,6 +45,7 @@ WEBHOOK_EVENTS = (
     "order.completed", "order.refunded", "event.published", "event.cancelled",
     "ticket.checked_in", "sponsor.asset_approved",
 )  # fmt: skip
+DEMO_DISABLED = "A demo endpoint with a made-up address: it is never sent anything."
 STATUS_CODES = ((200, 80), (201, 6), (204, 3), (400, 3), (401, 2), (404, 3), (429, 2), (500, 1))
 JOB_TYPES = (
     "send_email_campaign", "recalculate_segment", "export_user_data", "refresh_analytics",
@@ -184,26 +185,34 @@ def _webhooks(world: World) -> Iterator[TableLoad]:
     hooks = []
     for i in range(world.scale.webhooks):
         created = clock.t0 - rng.randint(30, 400) * DAY
+        hook_id, owner = new_id(rng), rng.choice(owners).id
+        events = sorted(rng.sample(WEBHOOK_EVENTS, rng.randint(1, 4)))
+        # Never active and no secret (migration 0017): nothing may ever be sent to a
+        # made-up URL. The active flag's and the secret's draws stay, so the rest of the
+        # demo world is as it was.
+        rng.random()
+        hex_token(rng, 16)
         hooks.append(
             (
-                new_id(rng),
-                rng.choice(owners).id,
+                hook_id,
+                owner,
                 f"Partner feed {i + 1}",
                 "Pushes order and event changes to a partner system.",
                 f"https://hooks.partner{i + 1}.example.com/fashionistas",
-                sorted(rng.sample(WEBHOOK_EVENTS, rng.randint(1, 4))),
-                rng.random() < 0.9,
-                # A signing secret made up for the demo, like the rest of its data.
-                f"whsec_{hex_token(rng, 16)}",
+                events,
+                False,
+                None,
                 Jsonb({"X-Partner-Id": f"partner-{i + 1}"}),
                 ts_text(created),
                 ts_text(created),
+                ts_text(created),
+                DEMO_DISABLED,
             )
         )
     yield TableLoad(
         "webhooks",
         ("id", "user_id", "name", "description", "url", "events", "is_active", "secret_key",
-         "headers", "created_at", "updated_at"),
+         "headers", "created_at", "updated_at", "disabled_at", "disabled_reason"),
         hooks,
     )  # fmt: skip
     start, span = clock.first_day * DAY, (clock.today - clock.first_day) * DAY
@@ -222,8 +231,10 @@ def _webhooks(world: World) -> Iterator[TableLoad]:
             else:
                 status = "success" if roll < 0.94 else "failed"
             code = {"success": 200, "failed": 500, "retry": 503, "pending": None}[status]
+            delivery_id = new_id(rng)
             yield (
-                new_id(rng),
+                delivery_id,
+                f"msg_{delivery_id.replace('-', '')}",
                 hook[0],
                 event_type,
                 Jsonb(
@@ -247,7 +258,8 @@ def _webhooks(world: World) -> Iterator[TableLoad]:
     yield TableLoad(
         "webhook_delivery_logs",
         (
-            "id", "webhook_id", "event_type", "payload", "response_code", "response_body",
+            "id", "message_id", "webhook_id", "event_type", "payload", "response_code",
+            "response_body",
             "error_message", "status", "attempt_count", "next_retry_at", "created_at",
             "completed_at",
         ),

@@ -150,8 +150,9 @@ class CopyWriter(Writer):
 
 @contextmanager
 def audit_triggers_off(conn: psycopg.Connection) -> Iterator[None]:
-    """Switch the audit-trail triggers (migration 0005) off for a bulk load in the caller's
-    transaction, and back on at the end.
+    """Switch the audit-trail triggers (migration 0005) and the outbox's (0017: the demo
+    writes its own domain events) off for a bulk load in the caller's transaction, and
+    back on at the end.
 
     Only those triggers: the others (slugs, timestamps, foreign keys) must still run, which
     `session_replication_role = replica` would stop too. ALTER TABLE locks each table until
@@ -160,7 +161,8 @@ def audit_triggers_off(conn: psycopg.Connection) -> Iterator[None]:
     """
     rows = conn.execute(
         "SELECT tgrelid::regclass::text, tgname FROM pg_trigger"
-        " WHERE tgname IN ('audit_trail', 'audit_trail_update') AND NOT tgisinternal"
+        " WHERE (tgname IN ('audit_trail', 'audit_trail_update') OR tgname LIKE 'outbox\\_%')"
+        " AND NOT tgisinternal"
         " ORDER BY 1, 2"
     ).fetchall()
     # regclass::text is already quoted (and schema-qualified where needed).

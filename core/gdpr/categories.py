@@ -512,6 +512,8 @@ CATEGORIES: tuple[Category, ...] = (
             Field("url", Kind.DETAIL),
             Field("secret_key", Kind.SECRET),
             Field("headers", Kind.SECRET),
+            Field("secret_sealed", Kind.SECRET),
+            Field("previous_secret_sealed", Kind.SECRET),
         ),
         "true",
         action="function",
@@ -519,7 +521,13 @@ CATEGORIES: tuple[Category, ...] = (
         source="gdpr_subject_webhooks(CAST(:u AS uuid)) {t}",
         link="user_id",
         erase_sql="SELECT gdpr_erase_webhooks(CAST(:u AS uuid))",
-        kept={"events": "the event types it subscribes to"},
+        kept={
+            "events": "the event types it subscribes to",
+            "secret_key_id": "a reference to a key version",
+            "previous_secret_key_id": "a reference to a key version",
+            "previous_secret_expires_at": SYSTEM,
+            "disabled_reason": "written by the dispatcher: a count of failures and a time",
+        },
     ),
     Category(
         "api_keys",
@@ -680,9 +688,11 @@ CATEGORIES: tuple[Category, ...] = (
             Field("payload", Kind.TEXT, SCRUB),
             Field("response_body", Kind.TEXT, SCRUB),
             Field("error_message", Kind.TEXT, SCRUB),
+            # Each attempt's capped response body and error, as response_body.
+            Field("attempts", Kind.TEXT, SCRUB),
         ),
         "{t}.webhook_id IN (SELECT w.id FROM gdpr_subject_webhooks(CAST(:u AS uuid)) w) OR "
-        + mentions("payload", "response_body", "error_message"),
+        + mentions("payload", "response_body", "error_message", "attempts"),
         action="scrub",
         fingerprinted=False,
         log=True,
@@ -692,7 +702,13 @@ CATEGORIES: tuple[Category, ...] = (
             " 'response_body', {t}.response_body, 'error_message', {t}.error_message)"
         ),
         order_by="{t}.created_at, {t}.id",
-        kept={"event_type": SYSTEM, "status": SYSTEM},
+        kept={
+            "event_type": SYSTEM,
+            "status": SYSTEM,
+            "message_id": SYSTEM,
+            "aggregate_id": "a reference to a record",
+            "locked_by": "a worker's host name and process id",
+        },
         retention=(
             Retention(
                 "webhook_deliveries",

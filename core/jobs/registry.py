@@ -25,6 +25,7 @@ HANDLER_MODULES: list[str] = [
     "core.audit.jobs",
     "core.analytics.jobs",
     "core.auth.jobs",
+    "core.webhooks.jobs",
 ]
 
 _lock = threading.Lock()

@@ -10,7 +10,16 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, func, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -35,6 +44,7 @@ from core.models.limits import (
     Json,
     JsonList,
     LargeJson,
+    LargeJsonList,
     Name,
     Short,
     Url,
@@ -77,7 +87,8 @@ class ApiKey(UUIDPrimaryKey, Timestamps, Base):
     __table_args__ = (
         _positive_rate_limit(),
         check(
-            "scopes <@ ARRAY[{}]::character varying[]".format(
+            f"cardinality(scopes) <= {len(API_SCOPES)} AND text_array_longest(scopes) <= 32"
+            " AND scopes <@ ARRAY[{}]::character varying[]".format(
                 ", ".join(f"'{s}'" for s in API_SCOPES)
             ),
             "scopes_known",
@@ -177,6 +188,18 @@ class Webhook(UUIDPrimaryKey, Timestamps, Base):
         Index("idx_webhooks_user_id", "user_id"),
         Index("idx_webhooks_is_active", "is_active", postgresql_where=text("is_active")),
         Index("idx_webhooks_events", "events", postgresql_using="gin"),
+        check(
+            "secret_key IS NULL",
+            "no_plaintext_secret",
+            field="secret_key",
+            message="webhook secrets are stored sealed, never in plain text",
+        ),
+        check(
+            "(previous_secret_sealed IS NULL) = (previous_secret_expires_at IS NULL)",
+            "previous_secret_expires",
+            field="previous_secret_expires_at",
+            message="a previous secret needs the time it stops signing",
+        ),
     )
 
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -185,10 +208,26 @@ class Webhook(UUIDPrimaryKey, Timestamps, Base):
     url: Mapped[Url]
     events: Mapped[Words]
     is_active: Mapped[bool] = mapped_column(server_default=TRUE)
-    # Signing secret. Storing ciphertext or a secret reference here instead of the plain
-    # secret is left to a later change; see docs/schema-notes/api.md.
+    # The design's plain signing secret: always NULL since migration 0017 (a CHECK), the
+    # secret is sealed below (core/webhooks/secrets.py).
     secret_key: Mapped[str | None] = limited(255)
     headers: Mapped[Json] = mapped_column(server_default=EMPTY_OBJECT)
+    # The signing secret as Fernet ciphertext under a version of the `webhook_secret` key.
+    secret_sealed: Mapped[str | None] = limited(1024, ascii=True)
+    secret_key_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("encryption_keys.id", ondelete="RESTRICT")
+    )
+    # After a rotation the previous secret also signs until previous_secret_expires_at.
+    previous_secret_sealed: Mapped[str | None] = limited(1024, ascii=True)
+    previous_secret_key_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("encryption_keys.id", ondelete="RESTRICT")
+    )
+    previous_secret_expires_at: Mapped[datetime | None]
+    # Since when every attempt failed (NULL after a success); the dispatcher disables the
+    # endpoint after core.webhooks.dispatcher.DISABLE_AFTER of that.
+    failing_since: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]
+    disabled_reason: Mapped[str | None] = limited(1000)
 
     # The ORM deletes loaded logs, the database's ON DELETE CASCADE the rest.
     delivery_logs: Mapped[list[WebhookDeliveryLog]] = relationship(
@@ -207,6 +246,29 @@ class WebhookDeliveryLog(UUIDPrimaryKey, CreatedAt, Base):
         Index("idx_webhook_delivery_logs_event_type", "event_type"),
         Index("idx_webhook_delivery_logs_status", "status"),
         Index("idx_webhook_delivery_logs_created_at", "created_at"),
+        non_negative("duration_ms"),
+        # One delivery per (domain event, endpoint): created_at is the event's time, so
+        # the partition column in the key changes nothing.
+        Index(
+            "uq_webhook_delivery_logs_event_endpoint",
+            "domain_event_id",
+            "webhook_id",
+            "created_at",
+            unique=True,
+        ),
+        Index("uq_webhook_delivery_logs_message_id", "message_id", "created_at", unique=True),
+        Index(
+            "idx_webhook_delivery_logs_due",
+            "next_retry_at",
+            postgresql_where=text("status IN ('pending', 'retry')"),
+        ),
+        Index(
+            "idx_webhook_delivery_logs_open_aggregate",
+            "webhook_id",
+            "aggregate_id",
+            "event_sequence",
+            postgresql_where=text("status IN ('pending', 'retry')"),
+        ),
         {"postgresql_partition_by": "RANGE (created_at)"},
     )
 
@@ -223,6 +285,20 @@ class WebhookDeliveryLog(UUIDPrimaryKey, CreatedAt, Base):
         primary_key=True, server_default=func.now(), sort_order=100
     )
     completed_at: Mapped[datetime | None]
+    # The outbox row this delivers (NULL for a test ping); no foreign key, so the outbox's
+    # retention never waits on the delivery log.
+    domain_event_id: Mapped[uuid.UUID | None]
+    # Standard Webhooks' webhook-id (msg_...): the same on every attempt and replay.
+    message_id: Mapped[str] = limited(64, ascii=True)
+    # Deliveries of one aggregate to one endpoint go out in event_sequence order.
+    aggregate_id: Mapped[str | None] = limited(200)
+    event_sequence: Mapped[int | None] = mapped_column(BigInteger)
+    # The lease of the worker sending the current attempt.
+    locked_by: Mapped[str | None] = limited(200)
+    locked_until: Mapped[datetime | None]
+    duration_ms: Mapped[int | None]
+    # Every attempt: number, time, response code, capped body, duration, error.
+    attempts: Mapped[LargeJsonList] = mapped_column(server_default=EMPTY_ARRAY)
 
     webhook: Mapped[Webhook] = relationship(back_populates="delivery_logs")
 

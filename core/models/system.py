@@ -9,7 +9,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Numeric, UniqueConstraint, func, text
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Identity,
+    Index,
+    Numeric,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -66,6 +75,11 @@ class DomainEvent(UUIDPrimaryKey, Base):
             "occurred_at",
             postgresql_where=text("processing_status = 'pending'"),
         ),
+        Index(
+            "idx_domain_events_pending_sequence",
+            "sequence",
+            postgresql_where=text("processing_status = 'pending'"),
+        ),
     )
 
     aggregate_id: Mapped[str] = limited(200)
@@ -84,6 +98,8 @@ class DomainEvent(UUIDPrimaryKey, Base):
     source_system: Mapped[Short]
     correlation_id: Mapped[str | None] = limited(200)
     causation_id: Mapped[str | None] = limited(200)
+    # The webhook fan-out's order (migration 0017).
+    sequence: Mapped[int] = mapped_column(BigInteger, Identity(always=True))
 
 
 class BackgroundJob(UUIDPrimaryKey, Timestamps, Base):
