@@ -1,8 +1,7 @@
 """API keys that act as their owner (issue 16): scopes, revocation, rotation with a grace
 period, last use, rate windows in the database, and the key's own kind of sign-in session.
 
-- api_keys gains `scopes` (varchar(32)[], the API's scope names, checked against the
-  list), `revoked_at` / `revoked_by`, `created_by`, `last_used_ip`, `rotated_from_id` (the
+- api_keys gains `scopes` (text[], the API's scope names, checked against the list), `revoked_at` / `revoked_by`, `created_by`, `last_used_ip`, `rotated_from_id` (the
   key this one replaced) and `grace_until` (an old key of a rotation stops then).
   `key_hash` (SHA-256 of the whole key, hex) is beyond the app role's reach: it may insert
   it but neither read nor change it (column privileges); only `api_key_authenticate`
@@ -150,6 +149,10 @@ DECLARE
   session_hash text;
   valid_until timestamptz;
 BEGIN
+  -- What this writes (a rate count, the last use, a session extension) may be lost in a
+  -- crash without harm, so its commit need not wait for the WAL flush: the setting is
+  -- transaction-local and outlives this function (its SET clause names search_path only).
+  PERFORM set_config('synchronous_commit', 'off', true);
   IF p_raw IS NULL OR p_raw = '' OR length(p_raw) > 200 THEN
     RETURN QUERY SELECT 'unauthenticated', NULL::uuid, NULL::uuid, NULL::text[], NULL::integer,
                         NULL::integer, NULL::integer;
@@ -325,8 +328,8 @@ def upgrade() -> None:
         "api_keys",
         sa.Column(
             "scopes",
-            postgresql.ARRAY(sa.String(32)),
-            server_default=sa.text("'{}'::character varying[]"),
+            postgresql.ARRAY(sa.Text()),
+            server_default=sa.text("'{}'::text[]"),
             nullable=False,
         ),
     )
@@ -355,7 +358,7 @@ def upgrade() -> None:
         "api_keys",
         # The bounds first, in the form tests/test_text_limits.py recognises.
         f"cardinality(scopes) <= {len(SCOPES)} AND text_array_longest(scopes) <= 32"
-        f" AND scopes <@ ARRAY[{', '.join(repr(s) for s in SCOPES)}]::character varying[]",
+        f" AND scopes <@ ARRAY[{', '.join(repr(s) for s in SCOPES)}]",
     )
     op.create_check_constraint(
         op.f("ck_api_keys_revoked_with_time"),
