@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import analytics, api_keys, attendees, discounts, events, orders
+from api.routes import analytics, api_keys, attendees, discounts, events, orders, webhooks
 
 ROUTERS: list[APIRouter] = [
     events.router,
@@ -13,5 +13,5 @@ ROUTERS: list[APIRouter] = [
     discounts.router,
     analytics.router,
     api_keys.router,
-    # webhooks.router (ws16/hooks) goes here.
+    webhooks.router,
 ]
