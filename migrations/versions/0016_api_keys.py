@@ -202,9 +202,12 @@ BEGIN
    WHERE s.token_hash = session_hash AND s.revoked_at IS NULL
      AND s.expires_at > now() + interval '@extend_within@';
   IF NOT FOUND THEN
-    -- Rarely (every few minutes per key): lock the key against a revocation committing
-    -- meanwhile, so an ended session is never reopened for a key revoked since the check.
-    PERFORM 1 FROM api_keys a WHERE a.id = k.id AND a.revoked_at IS NULL AND a.is_active
+    -- Rarely (every few minutes per key): lock the key and its owner against a revocation
+    -- or deactivation committing meanwhile (a lock waits for it, then sees its result), so
+    -- an ended session is never reopened for a key revoked or an owner deactivated since.
+    PERFORM 1 FROM api_keys a JOIN users u ON u.id = a.user_id
+     WHERE a.id = k.id AND a.revoked_at IS NULL AND a.is_active
+       AND u.status = 'active' AND NOT u.is_anonymized
        FOR SHARE;
     IF NOT FOUND THEN
       RETURN QUERY SELECT 'unauthenticated', NULL::uuid, NULL::uuid, NULL::text[],
