@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from core.auth.permissions import (
     ACCOUNT_MANAGE,
     ANALYTICS_VIEW,
+    API_KEYS_MANAGE,
     BOX_OFFICE_SELL,
     CAMPAIGNS_MANAGE,
     COMPLIANCE_MANAGE,
@@ -157,6 +158,14 @@ PAGES: tuple[PageSpec, ...] = (
         "Admin",
         USERS_MANAGE,
         "users",
+    ),
+    PageSpec(
+        "api_keys.py",
+        "API keys",
+        ":material/key:",
+        "Admin",
+        API_KEYS_MANAGE,
+        "api_keys",
     ),
     PageSpec(
         "showcase.py", "Showcase", ":material/auto_awesome:", "Showcase", SHOWCASE_VIEW, "showcase"

@@ -67,6 +67,13 @@ def _key(owner: Engine, admin: Identity, who: Identity, **kw):
     return create_key(admin.actor(), owner_email=_email(owner, who), **kw)
 
 
+def _act_as(conn, who: Identity) -> None:
+    """Act as `who` on the app role's connection for the rest of its transaction."""
+    conn.execute(
+        text("SELECT set_config('app.session', :t, true)"), {"t": who.actor().session_token}
+    )
+
+
 def _wait_for_fresh_minute() -> None:
     # Rate windows are calendar minutes: keep a counting test inside one.
     if datetime.now(UTC).second >= 45:
@@ -299,17 +306,51 @@ def test_the_app_role_cannot_read_or_change_a_keys_hash(
     secure_database: SecureDatabase, admin: Identity
 ) -> None:
     with secure_database.app.connect() as conn:
-        conn.execute(text("SELECT set_config('app.session', :t, false)"),
-                     {"t": admin.actor().session_token})  # fmt: skip
+        _act_as(conn, admin)
         assert conn.execute(text("SELECT count(id) FROM api_keys")).scalar()
         with pytest.raises(ProgrammingError, match="permission denied"):
             conn.execute(text("SELECT key_hash FROM api_keys"))
         conn.rollback()
+        _act_as(conn, admin)
         with pytest.raises(ProgrammingError, match="permission denied"):
             conn.execute(text("UPDATE api_keys SET key_hash = 'x'"))
         conn.rollback()
+        _act_as(conn, admin)
         with pytest.raises(ProgrammingError, match="permission denied"):
             conn.execute(text("SELECT * FROM api_rate_windows"))
+
+
+def test_an_owner_may_revoke_their_key_but_not_widen_it_and_revocation_is_final(
+    secure_database: SecureDatabase, admin: Identity, organizer: Identity
+) -> None:
+    created = _key(secure_database.owner, admin, organizer)
+    changes = (
+        "rate_limit = 100000",
+        "scopes = ARRAY['keys:admin']",
+        "expires_at = NULL, name = 'mine now'",
+        "grace_until = now() + interval '1 year'",
+    )
+    with secure_database.app.connect() as conn:
+        for change in changes:
+            # Set in each transaction: a rollback takes the setting back with it.
+            _act_as(conn, organizer)
+            assert conn.execute(
+                text("SELECT count(id) FROM api_keys WHERE id = :k"), {"k": created.key_id}
+            ).scalar()
+            with pytest.raises(ProgrammingError, match=r"needs api_keys\.manage"):
+                conn.execute(text(f"UPDATE api_keys SET {change} WHERE id = :k"),
+                             {"k": created.key_id})  # fmt: skip
+            conn.rollback()
+    revoke_key(organizer.actor(), created.key_id)
+    with secure_database.app.connect() as conn:
+        _act_as(conn, admin)
+        with pytest.raises(ProgrammingError, match="cannot be restored"):
+            conn.execute(
+                text("UPDATE api_keys SET revoked_at = NULL, is_active = true WHERE id = :k"),
+                {"k": created.key_id},
+            )
+    with pytest.raises(Unauthenticated):
+        _auth(created.secret)
 
 
 def test_require_scope_names_the_missing_scope(

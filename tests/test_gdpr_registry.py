@@ -74,8 +74,9 @@ def test_a_half_handled_change_is_reported(conn: Connection, change: str, report
 
 
 def test_the_migrations_install_the_guards_the_registry_asks_for() -> None:
-    """0014 guards the tables of its day, 0015 the sign-in tables of 0012; together they
-    are the registry's guards (the coverage check compares the installed triggers)."""
+    """0014 guards the tables of its day, 0015 the sign-in tables of 0012, 0016 guards
+    api_keys again with its new column; together they are the registry's guards (the
+    coverage check compares the installed triggers)."""
     import importlib.util
 
     from core.config import PROJECT_ROOT
@@ -89,6 +90,16 @@ def test_the_migrations_install_the_guards_the_registry_asks_for() -> None:
         spec.loader.exec_module(module)
         for t, link, emails, personal, flag in module.GUARDED:
             assert t not in installed, f"{t} is guarded by two migrations"
+            installed[t] = (link, emails, personal, flag)
+    # Later migrations reinstall a guard whose table gained personal columns.
+    for name in ("0016_api_keys",):
+        path = PROJECT_ROOT / "migrations" / "versions" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(f"migration_{name}", path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for t, link, emails, personal, flag in module.GUARDED_AGAIN:
+            assert t in installed, f"{t} was not guarded before {name}"
             installed[t] = (link, emails, personal, flag)
     assert installed == {t: g.arguments for t, g in REGISTRY.guards().items()}
 

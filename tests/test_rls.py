@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 RLS_TABLES = tuple(sorted(set(Base.metadata.tables) - set(BY_RELATION)))
 # Migration 0012: no grants and a restrictive deny-all policy (only the sign-in path's
 # definer functions reach them); tests/test_sessions.py proves the app role is refused.
-SEALED_TABLES = ("user_credentials", "auth_sessions", "sign_in_throttles")
+# Migration 0016's rate windows likewise (only api_key_authenticate counts them).
+SEALED_TABLES = ("user_credentials", "auth_sessions", "sign_in_throttles", "api_rate_windows")
 
 
 @dataclass(frozen=True)

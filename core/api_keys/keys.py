@@ -159,7 +159,7 @@ def _clean_rate_limit(rate_limit: Any) -> int:
 _INSERT = text(
     "INSERT INTO api_keys (name, key_prefix, key_hash, user_id, scopes, rate_limit,"
     " expires_at, created_by, rotated_from_id)"
-    " VALUES (:name, :prefix, :hash, :owner, CAST(:scopes AS varchar(32)[]), :rate,"
+    " VALUES (:name, :prefix, :hash, :owner, CAST(:scopes AS text[]), :rate,"
     " :expires, :by, :from_id) RETURNING id"
 )
 

@@ -35,6 +35,7 @@ ENDED_REASONS = (
     "password_changed",
     "erased",
     "job_finished",
+    "key_revoked",  # an API key's session, its key revoked (migration 0016)
     "expired",
     "unknown",
 )

@@ -11,7 +11,6 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, func, text
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models.base import (
@@ -77,9 +76,8 @@ class ApiKey(UUIDPrimaryKey, Timestamps, Base):
     __table_args__ = (
         _positive_rate_limit(),
         check(
-            "scopes <@ ARRAY[{}]::character varying[]".format(
-                ", ".join(f"'{s}'" for s in API_SCOPES)
-            ),
+            f"cardinality(scopes) <= {len(API_SCOPES)} AND text_array_longest(scopes) <= 32"
+            " AND scopes <@ ARRAY[{}]".format(", ".join(f"'{s}'" for s in API_SCOPES)),
             "scopes_known",
             field="scopes",
             message=f"scopes must be among: {', '.join(API_SCOPES)}",
@@ -108,9 +106,7 @@ class ApiKey(UUIDPrimaryKey, Timestamps, Base):
     is_active: Mapped[bool] = mapped_column(server_default=TRUE)
     expires_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
-    scopes: Mapped[list[str]] = mapped_column(
-        ARRAY(String(32)), server_default=text("'{}'::character varying[]")
-    )
+    scopes: Mapped[list[str]] = mapped_column(server_default=text("'{}'::text[]"))
     revoked_at: Mapped[datetime | None]
     revoked_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
