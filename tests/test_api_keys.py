@@ -376,6 +376,11 @@ def test_the_rate_limit_refuses_the_request_past_the_limit(
     assert caught.value.limit == 3
     assert 1 <= caught.value.retry_after <= 60
     assert caught.value.reset_seconds == caught.value.retry_after
+    # Not counted, the same key passes (the API's switch for rate limiting off).
+    uncounted = authenticate(
+        created.secret, method="GET", path="/", ip_address=None, user_agent=None, count=False
+    )
+    assert uncounted.remaining == 3 and uncounted.key_id == created.key_id
 
 
 _CLIENT = r"""
@@ -588,3 +593,54 @@ def test_the_key_is_nowhere_it_must_not_be(
             for secret in (secret_part, rotated.secret.rsplit("_", 1)[1]):
                 assert secret not in dump, f"a key's secret is in {table}"
             assert principal.actor.session_token not in dump, f"a key's session token in {table}"
+
+
+def test_a_persons_keys_in_discovery_show_where_they_were_used_never_the_hash(
+    owner: Engine, admin: Identity
+) -> None:
+    from core.gdpr.categories import REGISTRY
+
+    person = make_person(owner, ["organizer"])
+    created = _key(owner, admin, person, scopes=["orders:read"])
+    _auth(created.secret, ip="198.51.100.77")
+    (category,) = [c for c in REGISTRY.categories if c.key == "api_keys"]
+    with owner.connect() as conn:
+        rows = (
+            conn.execute(text(REGISTRY.discovery_sql(category)), {"u": person.user_id})
+            .scalars()
+            .all()
+        )
+    assert len(rows) == 1
+    assert rows[0]["last_used_ip"] == "198.51.100.77" and rows[0]["scopes"] == ["orders:read"]
+    assert "key_hash" not in rows[0] and created.secret not in str(rows)
+
+
+def test_a_keys_session_is_opened_once_and_renewed_when_it_runs_out(
+    owner: Engine, admin: Identity, organizer: Identity
+) -> None:
+    created = _key(owner, admin, organizer)
+    first = _auth(created.secret)
+    for _ in range(3):
+        assert _auth(created.secret).actor.session_token == first.actor.session_token
+    sessions = text(
+        "SELECT count(*), max(expires_at) FROM auth_sessions WHERE api_key_id = :k"
+        " AND method = 'api_key' AND revoked_at IS NULL"
+    )
+    with owner.begin() as conn:
+        count, _ = conn.execute(sessions, {"k": created.key_id}).one()
+        assert count == 1  # one session per key, not one per request
+        conn.execute(
+            text("UPDATE auth_sessions SET expires_at = now() - interval '1 second'"
+                 " WHERE api_key_id = :k"),
+            {"k": created.key_id},
+        )  # fmt: skip
+    with unit_of_work(first.actor) as uow:
+        assert uow.session.execute(text("SELECT app_current_user_id()")).scalar() is None
+    renewed = _auth(created.secret)
+    with unit_of_work(renewed.actor) as uow:
+        assert uow.session.execute(text("SELECT app_current_user_id()")).scalar() == (
+            organizer.user_id
+        )
+    with owner.connect() as conn:
+        count, until = conn.execute(sessions, {"k": created.key_id}).one()
+    assert count == 1 and until > datetime.now(UTC) + timedelta(minutes=5)

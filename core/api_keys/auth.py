@@ -20,7 +20,7 @@ _SESSION_SALT = "fashionistas-api-key-session:"
 
 _AUTHENTICATE = text(
     "SELECT status, key_id, owner_id, scopes, rate_limit, hits, reset_seconds"
-    " FROM api_key_authenticate(:raw, :ip, :ua)"
+    " FROM api_key_authenticate(:raw, :ip, :ua, :count)"
 )
 
 
@@ -76,6 +76,7 @@ def authenticate(
     path: str,
     ip_address: str | None,
     user_agent: str | None,
+    count: bool = True,
 ) -> ApiPrincipal:
     """Check `raw_key` and count it against its per-minute rate limit, in one round trip;
     the principal acts as the key's owner.
@@ -84,7 +85,8 @@ def authenticate(
     key, or one whose owner is not active (one message for all); RateLimited when the
     key's requests of this minute exceed its limit (counted in the database, so several
     API processes share it). `method` and `path` describe the request (they are recorded
-    by record_usage, not here).
+    by record_usage, not here). `count=False` leaves the rate window alone (the API's
+    switch for rate limiting off, for its benchmark); everything else is checked the same.
     """
     del method, path  # the usage log records them; the key decides alone
     if not _plausible(raw_key):
@@ -94,7 +96,12 @@ def authenticate(
         with _engine().connect() as conn:
             row = conn.execute(
                 _AUTHENTICATE,
-                {"raw": raw_key, "ip": (ip_address or "")[:45], "ua": (user_agent or "")[:1000]},
+                {
+                    "raw": raw_key,
+                    "ip": (ip_address or "")[:45],
+                    "ua": (user_agent or "")[:1000],
+                    "count": bool(count),
+                },
             ).one()
     except DBAPIError as exc:
         # Never the statement (its parameters hold the key) in what leaves here.

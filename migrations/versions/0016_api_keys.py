@@ -26,7 +26,9 @@ period, last use, rate windows in the database, and the key's own kind of sign-i
   (api_key_guard) keeps owners to revocation and makes revocation final.
 - The audit trigger of api_keys ignores last_used_at and last_used_ip (a key's use is in
   the usage log, not the audit trail) and masks key_hash as before.
-- The GDPR subject guard of api_keys watches last_used_ip too.
+- The GDPR subject guard of api_keys watches last_used_ip too, and the subject's keys
+  (gdpr_subject_api_keys, for discovery and the export) show scopes, revocation, grace
+  period and where the key was last used from.
 
 Revision ID: 0016
 Revises: 0015
@@ -137,7 +139,8 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
                           'hex')
 $$;
 
-CREATE FUNCTION api_key_authenticate(p_raw text, p_ip text, p_user_agent text)
+CREATE FUNCTION api_key_authenticate(p_raw text, p_ip text, p_user_agent text,
+                                     p_count boolean DEFAULT true)
 RETURNS TABLE (status text, key_id uuid, owner_id uuid, scopes text[], rate_limit integer,
                hits integer, reset_seconds integer)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = @schema@, pg_temp AS $$
@@ -174,12 +177,16 @@ BEGIN
     RETURN;
   END IF;
 
-  INSERT INTO api_rate_windows AS w (api_key_id, window_start, hits)
-  VALUES (k.id, window_start, 1)
-  ON CONFLICT (api_key_id) DO UPDATE
-     SET hits = CASE WHEN w.window_start = EXCLUDED.window_start THEN w.hits + 1 ELSE 1 END,
-         window_start = EXCLUDED.window_start
-  RETURNING w.hits INTO n;
+  IF p_count THEN
+    INSERT INTO api_rate_windows AS w (api_key_id, window_start, hits)
+    VALUES (k.id, window_start, 1)
+    ON CONFLICT (api_key_id) DO UPDATE
+       SET hits = CASE WHEN w.window_start = EXCLUDED.window_start THEN w.hits + 1 ELSE 1 END,
+           window_start = EXCLUDED.window_start
+    RETURNING w.hits INTO n;
+  ELSE
+    n := 0;  -- rate limiting switched off by the caller (benchmarks, trusted deployments)
+  END IF;
   reset := greatest(1, ceil(extract(epoch FROM window_start + interval '1 minute' - now())));
   IF n > k.rate_limit THEN
     RETURN QUERY SELECT 'rate_limited', k.id, k.user_id, k.scopes, k.rate_limit, n, reset;
@@ -195,9 +202,12 @@ BEGIN
    WHERE s.token_hash = session_hash AND s.revoked_at IS NULL
      AND s.expires_at > now() + interval '@extend_within@';
   IF NOT FOUND THEN
-    -- Rarely (every few minutes per key): lock the key against a revocation committing
-    -- meanwhile, so an ended session is never reopened for a key revoked since the check.
-    PERFORM 1 FROM api_keys a WHERE a.id = k.id AND a.revoked_at IS NULL AND a.is_active
+    -- Rarely (every few minutes per key): lock the key and its owner against a revocation
+    -- or deactivation committing meanwhile (a lock waits for it, then sees its result), so
+    -- an ended session is never reopened for a key revoked or an owner deactivated since.
+    PERFORM 1 FROM api_keys a JOIN users u ON u.id = a.user_id
+     WHERE a.id = k.id AND a.revoked_at IS NULL AND a.is_active
+       AND u.status = 'active' AND NOT u.is_anonymized
        FOR SHARE;
     IF NOT FOUND THEN
       RETURN QUERY SELECT 'unauthenticated', NULL::uuid, NULL::uuid, NULL::text[],
@@ -286,9 +296,51 @@ BEGIN
 END $$;
 """
 
+# The subject's keys for discovery and the export (migration 0006's, with what 0016 adds:
+# where a key was last used from is the person's data too). Never the hash.
+SUBJECT_KEYS = r"""
+CREATE FUNCTION gdpr_subject_api_keys(p_user uuid)
+RETURNS TABLE (id uuid, name text, key_prefix text, permissions jsonb, is_active boolean,
+               expires_at timestamptz, last_used_at timestamptz, created_at timestamptz,
+               scopes text[], revoked_at timestamptz, last_used_ip text,
+               grace_until timestamptz)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = @schema@, pg_temp AS $$
+BEGIN
+  PERFORM gdpr_assert_allowed();
+  RETURN QUERY
+    SELECT k.id, k.name, k.key_prefix, k.permissions, k.is_active, k.expires_at,
+           k.last_used_at, k.created_at, k.scopes, k.revoked_at, k.last_used_ip::text,
+           k.grace_until
+      FROM api_keys k WHERE k.user_id = p_user ORDER BY k.created_at;
+END $$;
+"""
+SUBJECT_KEYS_BEFORE = r"""
+CREATE FUNCTION gdpr_subject_api_keys(p_user uuid)
+RETURNS TABLE (id uuid, name text, key_prefix text, permissions jsonb, is_active boolean,
+               expires_at timestamptz, last_used_at timestamptz, created_at timestamptz)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = @schema@, pg_temp AS $$
+BEGIN
+  PERFORM gdpr_assert_allowed();
+  RETURN QUERY
+    SELECT k.id, k.name, k.key_prefix, k.permissions, k.is_active, k.expires_at,
+           k.last_used_at, k.created_at
+      FROM api_keys k WHERE k.user_id = p_user ORDER BY k.created_at;
+END $$;
+"""
+
+
+def _subject_keys(conn: sa.Connection, sql: str, schema: str) -> None:
+    op.execute("DROP FUNCTION gdpr_subject_api_keys(uuid)")
+    op.execute(sa.text(sql.replace("@schema@", schema)))
+    op.execute("REVOKE ALL ON FUNCTION gdpr_subject_api_keys(uuid) FROM PUBLIC")
+    app = _app_role()
+    if conn.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": app}).scalar():
+        op.execute(f"GRANT EXECUTE ON FUNCTION gdpr_subject_api_keys(uuid) TO {_quote(conn, app)}")
+
+
 GRANTS = (
     ("api_key_session_token(text)", True),
-    ("api_key_authenticate(text, text, text)", True),
+    ("api_key_authenticate(text, text, text, boolean)", True),
     ("api_key_changed()", False),
     ("api_key_guard()", False),
     (
@@ -478,6 +530,7 @@ def upgrade() -> None:
 
     _audit_trigger(AUDIT)
     _guard_trigger(GUARD)
+    _subject_keys(conn, SUBJECT_KEYS, schema)
 
     app = _app_role()
     exists = conn.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": app}).scalar()
@@ -495,6 +548,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     conn = op.get_bind()
+    schema = _quote(conn, conn.execute(sa.text("SELECT current_schema()")).scalar_one())
+    _subject_keys(conn, SUBJECT_KEYS_BEFORE, schema)
     app = _app_role()
     if conn.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": app}).scalar():
         ident = _quote(conn, app)
