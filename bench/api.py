@@ -7,7 +7,7 @@ Per round, the same client count in several processes for the same time:
 - **api** — the same checkout through the API process (POST /v1/holds, POST /v1/orders
   with an Idempotency-Key), usage logging and rate limiting on;
 - **api off** — the same through an API process with usage logging and rate limiting off
-  (`--scenarios core,api,api_off,...`: what the key check and the usage log cost);
+  (`--scenarios core,api,api_off,...`: what rate counting and the usage log cost);
 - **get on** — an authenticated GET /v1/events/{id}/ticket-types (live availability)
   with usage logging and rate limiting on;
 - **get off** — the same GET on an API process with both off
