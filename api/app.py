@@ -12,11 +12,12 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
-from fastapi import APIRouter, FastAPI
-from fastapi.routing import APIRoute
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from api import problems
 from api.auth import Requires
@@ -44,34 +45,67 @@ def usage_log_enabled() -> bool:
     )
 
 
+@dataclass(frozen=True)
+class RouteEntry:
+    """One operation of the route table: what the registry and the tests read."""
+
+    method: str
+    path: str
+    function_name: str
+    summary: str
+    requires: tuple[Requires, ...]
+
+
+def route_table(app: FastAPI) -> list[RouteEntry]:
+    """Every /v1 operation of `app` with the Requires dependencies it checks. FastAPI keeps
+    included routers as such in `app.routes`; iter_route_contexts gives each route with
+    its full path."""
+    entries = []
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        path = context.path or ""
+        if not isinstance(route, APIRoute) or not path.startswith(PREFIX):
+            continue
+        requires = tuple(
+            d.call for d in route.dependant.dependencies if isinstance(d.call, Requires)
+        )
+        for method in sorted(context.methods or ()):
+            entries.append(
+                RouteEntry(
+                    method,
+                    path,
+                    route.endpoint.__qualname__,
+                    route.summary or route.name or "",
+                    requires,
+                )
+            )
+    return entries
+
+
 def endpoint_specs(app: FastAPI) -> list[Any]:
     """The endpoint registry's rows, read from the app's own route table."""
     from core.api_keys import EndpointSpec
 
-    specs = []
-    for route in app.routes:
-        if not isinstance(route, APIRoute) or not route.path.startswith(PREFIX):
-            continue
-        required = [d.call for d in route.dependant.dependencies if isinstance(d.call, Requires)]
-        for method in sorted(route.methods):
-            specs.append(
-                EndpointSpec(
-                    method=method,
-                    path=route.path,
-                    function_name=route.endpoint.__qualname__,
-                    scopes=tuple(r.scope for r in required),
-                    rate_limit=next((r.rate_limit for r in required if r.rate_limit), None),
-                    description=(route.summary or route.name or "")[:500],
-                    is_public=not required,
-                )
-            )
-    return specs
+    return [
+        EndpointSpec(
+            method=entry.method,
+            path=entry.path,
+            function_name=entry.function_name,
+            scopes=tuple(r.scope for r in entry.requires),
+            rate_limit=next((r.rate_limit for r in entry.requires if r.rate_limit), None),
+            description=entry.summary[:500],
+            is_public=not entry.requires,
+        )
+        for entry in route_table(app)
+    ]
 
 
 def register(app: FastAPI) -> int:
     from core.api_keys import register_endpoints
 
     specs = endpoint_specs(app)
+    if not specs:
+        raise RuntimeError("the API found no /v1 routes to register")
     register_endpoints(specs)
     return len(specs)
 
@@ -96,10 +130,10 @@ def create_app(*, register_routes: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
-    v1 = APIRouter(prefix=PREFIX)
+    # Each router straight onto the app (not through a /v1 router of routers): one level
+    # of route matching per request.
     for router in ROUTERS:
-        v1.include_router(router)
-    app.include_router(v1)
+        app.include_router(router, prefix=PREFIX)
     app.add_middleware(Edge, usage_log=usage_log_enabled())
     _security_schemes(app)
     return app

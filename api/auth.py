@@ -9,8 +9,6 @@ never disagree with what the routes check.
 from __future__ import annotations
 
 import os
-import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,8 +34,8 @@ def raw_key(request: Request) -> str:
 
 def rate_limit_enabled() -> bool:
     """FASHIONISTAS_API_RATE_LIMIT=off: for the benchmark's baseline only (bench/api.py).
-    The key is then checked once per CACHE_SECONDS per process instead of on every
-    request, so no request is counted against its limit; never set it in production."""
+    The key is still checked on every request, but not counted against its limit
+    (core.api_keys.authenticate(count=False)); never set it in production."""
     return os.environ.get("FASHIONISTAS_API_RATE_LIMIT", "on").strip().lower() not in (
         "off",
         "0",
@@ -46,35 +44,20 @@ def rate_limit_enabled() -> bool:
     )
 
 
-CACHE_SECONDS = 5.0
 _RATE_LIMIT = rate_limit_enabled()
-_cache: dict[str, tuple[float, Any]] = {}
-_cache_lock = threading.Lock()
 
 
 def _authenticate(raw: str, request: Request, path: str) -> Any:
     from core.api_keys import authenticate
 
-    def check() -> Any:
-        return authenticate(
-            raw,
-            method=request.method,
-            path=path,
-            ip_address=client_address(request),
-            user_agent=request.headers.get("user-agent"),
-        )
-
-    if _RATE_LIMIT:
-        return check()
-    now = time.monotonic()
-    with _cache_lock:
-        hit = _cache.get(raw)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    principal = check()
-    with _cache_lock:
-        _cache[raw] = (now + CACHE_SECONDS, principal)
-    return principal
+    return authenticate(
+        raw,
+        method=request.method,
+        path=path,
+        ip_address=client_address(request),
+        user_agent=request.headers.get("user-agent"),
+        count=_RATE_LIMIT,
+    )
 
 
 def client_address(request: Request) -> str | None:

@@ -39,7 +39,9 @@ from core.errors import (
     DomainError,
     NotFound,
     PermissionDenied,
+    RateLimited,
     SignInThrottled,
+    Unauthenticated,
     Unavailable,
     ValidationError,
 )
@@ -66,6 +68,8 @@ class Problem(BaseModel):
 
 # Most specific first: the first class an error is an instance of gives its status.
 _STATUS: tuple[tuple[type[BaseException], int, str], ...] = (
+    (Unauthenticated, 401, "Unauthenticated"),
+    (RateLimited, 429, "Rate limited"),
     (ValidationError, 422, "Invalid input"),
     (NotFound, 404, "Not found"),
     (PermissionDenied, 403, "Forbidden"),
@@ -86,21 +90,9 @@ _STATUS: tuple[tuple[type[BaseException], int, str], ...] = (
 )
 
 
-def _api_key_errors() -> tuple[tuple[type[BaseException], int, str], ...]:
-    # core.api_keys' errors, when that package is there (it ships in the same issue).
-    try:
-        from core.api_keys import RateLimited, Unauthenticated  # type: ignore[attr-defined]
-    except ImportError:
-        try:
-            from core.errors import RateLimited, Unauthenticated  # type: ignore[attr-defined]
-        except ImportError:
-            return ()
-    return ((Unauthenticated, 401, "Unauthenticated"), (RateLimited, 429, "Rate limited"))
-
-
 def status_of(exc: DomainError) -> tuple[int, str]:
     """The HTTP status and title of a domain error."""
-    for cls, status, title in (*_api_key_errors(), *_STATUS):
+    for cls, status, title in _STATUS:
         if isinstance(exc, cls):
             return status, title
     return 422, "Refused"

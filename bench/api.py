@@ -6,6 +6,8 @@ Per round, the same client count in several processes for the same time:
   an idempotency key) by calling the core directly, as the key's owner;
 - **api** — the same checkout through the API process (POST /v1/holds, POST /v1/orders
   with an Idempotency-Key), usage logging and rate limiting on;
+- **api off** — the same through an API process with usage logging and rate limiting off
+  (`--scenarios core,api,api_off,...`: what rate counting and the usage log cost);
 - **get on** — an authenticated GET /v1/events/{id}/ticket-types (live availability)
   with usage logging and rate limiting on;
 - **get off** — the same GET on an API process with both off
@@ -102,16 +104,71 @@ def _api_get(client: Any, target: Target, quantity: int) -> None:
         raise RuntimeError(f"get {answer.status_code}: {answer.text[:200]}")
 
 
+class Client:
+    """A keep-alive HTTP/1.1 client on the standard library: the clients are not what is
+    measured, and httpx costs several times more CPU per request than http.client, CPU the
+    API process then lacks on a small machine."""
+
+    def __init__(self, base_url: str, key: str):
+        import http.client
+        import urllib.parse
+
+        parsed = urllib.parse.urlsplit(base_url)
+        self._connect = lambda: http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
+        self.conn = self._connect()
+        self.headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
+    def request(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> Any:
+        import json
+
+        data = json.dumps(body).encode() if body is not None else None
+        for attempt in (1, 2):
+            try:
+                self.conn.request(
+                    method, path, body=data, headers={**self.headers, **(headers or {})}
+                )
+                response = self.conn.getresponse()
+                return _Answer(response.status, response.read())
+            except (ConnectionError, OSError):
+                self.conn.close()
+                self.conn = self._connect()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def get(self, path: str) -> Any:
+        return self.request("GET", path)
+
+    def post(self, path: str, json: Any, headers: dict[str, str] | None = None) -> Any:
+        return self.request("POST", path, json, headers)
+
+
+class _Answer:
+    def __init__(self, status: int, body: bytes):
+        self.status_code = status
+        self.content = body
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.content)
+
+
 def client_process(
     scenario: str,
     setup: dict[str, Any],
     threads: int,
     seconds: float,
     start_at: float,
-) -> tuple[list[float], dict[str, int]]:
-    """One process of `threads` clients; returns the seconds of each operation and errors."""
-    import httpx
-
+) -> tuple[list[float], dict[str, int], float]:
+    """One process of `threads` clients; returns the seconds of each operation, the errors
+    and the CPU seconds the process used (setup included, which is small)."""
     from core.db import Actor
 
     actor = None
@@ -129,10 +186,7 @@ def client_process(
 
     def run(index: int) -> None:
         rng = random.Random(index * 7919 + os.getpid())
-        client = (
-            httpx.Client(base_url=url, headers={"Authorization": f"Bearer {setup['key']}"},
-                         timeout=60) if url else None
-        )  # fmt: skip
+        client = Client(url, setup["key"]) if url else None
         mine: list[float] = []
         while time.time() < start_at:
             time.sleep(0.005)
@@ -143,7 +197,7 @@ def client_process(
             try:
                 if scenario == "core":
                     _core_checkout(actor, target, rng.randint(1, 2))
-                elif scenario == "api":
+                elif scenario in ("api", "api_off"):
                     _api_checkout(client, target, rng.randint(1, 2))
                 else:
                     _api_get(client, target, 1)
@@ -156,11 +210,12 @@ def client_process(
             times.extend(mine)
 
     workers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    cpu = time.process_time()
     for w in workers:
         w.start()
     for w in workers:
         w.join()
-    return times, dict(errors)
+    return times, dict(errors), time.process_time() - cpu
 
 
 # ------------------------------------------------------------------------- server side
@@ -194,6 +249,24 @@ def start_api(
         except httpx.HTTPError:
             time.sleep(0.2)
     raise RuntimeError(f"the API did not start; see {log}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) of process `pid` and its children (uvicorn workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # fields[1] is the parent pid; [11], [12] utime and stime (man 5 proc, less 2).
+        if int(entry) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
 
 def free_port() -> int:
@@ -240,19 +313,24 @@ def prepare(owner: Engine, app: Engine) -> dict[str, Any]:
 
 
 def run_round(
-    pool: Any, scenario: str, setup: dict[str, Any], args: argparse.Namespace
+    pool: Any, scenario: str, setup: dict[str, Any], args: argparse.Namespace, server: int
 ) -> dict[str, float]:
     per_process = max(1, args.clients // args.procs)
     start_at = time.time() + 1.5
+    server_cpu = cpu_seconds(server) if server else 0.0
     results = pool.starmap(
         client_process,
         [(scenario, setup, per_process, args.seconds, start_at)] * args.procs,
     )
+    server_cpu = (cpu_seconds(server) - server_cpu) if server else 0.0
     times = [t for r in results for t in r[0]]
     errors: Counter[str] = Counter()
     for r in results:
         errors.update(r[1])
+    done = max(1, len(times))
     return {
+        "client_cpu": sum(r[2] for r in results) / done * 1000,
+        "server_cpu": server_cpu / done * 1000,
         "rate": len(times) / args.seconds,
         "p50": percentile(times, 50) * 1000,
         "p99": percentile(times, 99) * 1000,
@@ -273,6 +351,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers per API")
     parser.add_argument(
+        "--async-auth-commit",
+        action="store_true",
+        help="api_key_authenticate with synchronous_commit=off (its rate-window count then"
+        " does not wait for the WAL flush)",
+    )
+    parser.add_argument(
         "--scenarios", default="core,api,get_on,get_off", help="comma-separated subset"
     )
     return parser.parse_args(argv)
@@ -284,6 +368,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     with scratch_database("fashionistas_bench_api", pool_size=2) as (owner, app):
         owner_url = owner.url.render_as_string(hide_password=False)
         setup = prepare(owner, app)
+        if args.async_auth_commit:
+            # Transaction-local, so only the statement's own commit skips the WAL wait (a
+            # function's SET clause would be undone before the commit).
+            with owner.begin() as conn:
+                definition = conn.execute(
+                    text(
+                        "SELECT pg_get_functiondef("
+                        "'api_key_authenticate(text,text,text)'::regprocedure)"
+                    )
+                ).scalar_one()
+                patched = definition.replace(
+                    "\nBEGIN\n",
+                    "\nBEGIN\n  PERFORM set_config('synchronous_commit', 'off', true);\n",
+                    1,
+                )
+                assert patched != definition
+                conn.exec_driver_sql(patched)
         on_port, off_port = free_port(), free_port()
         servers = [
             start_api(owner_url, on_port, "/tmp/bench-api-on.log", workers=args.workers),
@@ -299,6 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup["urls"] = {
             "core": None,
             "api": f"http://127.0.0.1:{on_port}",
+            "api_off": f"http://127.0.0.1:{off_port}",
             "get_on": f"http://127.0.0.1:{on_port}",
             "get_off": f"http://127.0.0.1:{off_port}",
         }
@@ -309,11 +411,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                     # Alternating order, so neither side always runs on a warmer machine.
                     order = scenarios if round_ % 2 else list(reversed(scenarios))
                     for scenario in order:
-                        result = run_round(pool, scenario, setup, args)
+                        server = servers[1] if scenario.endswith("_off") else servers[0]
+                        result = run_round(
+                            pool, scenario, setup, args, 0 if scenario == "core" else server.pid
+                        )
                         figures[scenario].append(result)
                         print(
                             f"round {round_} {scenario:8s} {result['rate']:9.1f}/s"
                             f"  p50 {result['p50']:7.1f} ms  p99 {result['p99']:7.1f} ms"
+                            f"  cpu/op client {result['client_cpu']:5.2f} ms"
+                            f" server {result['server_cpu']:5.2f} ms"
                             f"  errors {result['errors']:.0f} {result['first_error']}",
                             flush=True,
                         )
@@ -323,13 +430,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 server.wait(20)
     med = {s: statistics.median(r["rate"] for r in figures[s]) for s in scenarios}
     p50 = {s: statistics.median(r["p50"] for r in figures[s]) for s in scenarios}
+    cpu = {
+        s: statistics.median(r["client_cpu"] + r["server_cpu"] for r in figures[s])
+        for s in scenarios
+    }
     print(
         f"\nsummary ({args.clients} clients in {args.procs} processes, {args.seconds:.0f} s,"
-        f" median of {args.repeat}, uvicorn workers {args.workers})"
+        f" median of {args.repeat}, uvicorn workers {args.workers}"
+        f"{', authenticate without waiting for its commit' if args.async_auth_commit else ''})"
     )
-    print(f"  {'scenario':10s} {'per s':>9s} {'p50 ms':>8s}")
+    print(f"  {'scenario':10s} {'per s':>9s} {'p50 ms':>8s} {'CPU ms/op':>10s}")
     for s in scenarios:
-        print(f"  {s:10s} {med[s]:9.1f} {p50[s]:8.1f}")
+        print(f"  {s:10s} {med[s]:9.1f} {p50[s]:8.1f} {cpu[s]:10.2f}")
     ok = True
     for num, den, goal in (("api", "core", 0.8), ("get_on", "get_off", 0.9)):
         if num in med and den in med and med[den]:
