@@ -238,6 +238,8 @@ FUNCTION_SIGNATURES = (
 )
 
 TS = sa.TIMESTAMP(timezone=True)
+# A new delivery's Standard Webhooks id when its writer names none.
+MESSAGE_ID = "('msg_'::text || replace((gen_random_uuid())::text, '-'::text, ''::text))"
 
 
 def _quote(conn: sa.Connection, name: str) -> str:
@@ -358,7 +360,7 @@ def _deliveries() -> None:
         ),
     )
     op.execute(f"UPDATE {t} SET message_id = 'msg_' || replace(id::text, '-', '')")
-    op.alter_column(t, "message_id", nullable=False)
+    op.alter_column(t, "message_id", nullable=False, server_default=sa.text(MESSAGE_ID))
     _check(t, "message_id_length", "char_length(message_id) <= 64 AND message_id ~ '^[!-~]*$'")
     _check(t, "aggregate_id_length", "char_length(aggregate_id) <= 200")
     _check(t, "locked_by_length", "char_length(locked_by) <= 200")
