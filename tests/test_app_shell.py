@@ -49,7 +49,7 @@ EXPECTED_MENUS: dict[str, dict[str, list[str]]] = {
             "Attendees",
         ],
         "Compliance": ["Audit log", "Retention & keys", "Data requests"],
-        "Admin": ["Users & roles", "API keys"],
+        "Admin": ["Users & roles", "API keys", "Webhooks"],
         "Account": ["My account"],
     },
     "organizer": {

@@ -68,7 +68,8 @@ CHANGES: dict[str, str] = {
     " (SELECT id FROM marketing_campaigns ORDER BY id LIMIT 1) RETURNING id::text",
     "api_keys": "INSERT INTO api_keys (name, key_prefix, key_hash, user_id)"
     " VALUES ('audit test', 'ak_test', 'hash-of-the-key', :me) RETURNING id::text",
-    "webhooks": "INSERT INTO webhooks (user_id, name, url, events, secret_key, headers)"
+    # The signing secret is sealed since migration 0017 (the plain column stays empty).
+    "webhooks": "INSERT INTO webhooks (user_id, name, url, events, secret_sealed, headers)"
     " VALUES (:me, 'audit test', 'https://example.com/hook', ARRAY['order.created'],"
     " 'whsec_secret', '{\"Authorization\": \"Bearer x\"}') RETURNING id::text",
     "data_subject_requests": "UPDATE data_subject_requests SET notes = coalesce(notes, '')"
@@ -249,7 +250,7 @@ def test_secrets_and_password_hashes_are_masked(admin: Identity) -> None:
         ).scalar_one()  # fmt: skip
     assert key.new_data["key_hash"] == "[masked]"
     assert key.new_data["key_prefix"] == "ak_test"  # not a secret
-    assert (hook.new_data["secret_key"], hook.new_data["headers"]) == ("[masked]", "[masked]")
+    assert (hook.new_data["secret_sealed"], hook.new_data["headers"]) == ("[masked]", "[masked]")
     assert order.new_data["encrypted_payment_details"] == "[masked, changed]"
     assert config.new_data["value"] == "[masked]"
     # Password hashes are not in users any more (user_credentials, migration 0012).

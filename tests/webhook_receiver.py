@@ -7,8 +7,8 @@ library against each secret in FILE (one per line, reread on every request, so a
 add a rotated secret while it runs); a valid one is answered with --status (default 204),
 an invalid one with 401. Every request is recorded, valid or not; GET /_deliveries returns
 them as JSON: webhook-id, timestamp, signature count, which secrets verified, the parsed
-body, the path and the time it arrived. `--delay` holds each answer back (a worker can be
-killed while it waits). GET /_health answers 200.
+body, the path and the time it arrived; POST /_reset forgets them. `--delay` holds each
+answer back (a worker can be killed while it waits). GET /_health answers 200.
 """
 
 from __future__ import annotations
@@ -74,6 +74,11 @@ class Handler(BaseHTTPRequestHandler):
             self._answer(404)
 
     def do_POST(self) -> None:
+        if self.path.startswith("/_reset"):
+            with self.server.lock:
+                self.server.deliveries.clear()
+            self._answer(200, b"ok")
+            return
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length)
         arrived = time.time()

@@ -34,6 +34,9 @@ CIPHERTEXT_COLUMNS = (
         "payment_info_key_id",
         "'profile of user ' || user_id",
     ),
+    # Webhook signing secrets (key webhook_secret, migration 0017): rows name their key.
+    ("webhooks", "secret_sealed", "secret_key_id", "'webhook ' || t.name"),
+    ("webhooks", "previous_secret_sealed", "previous_secret_key_id", "'webhook ' || t.name"),
 )
 DEFAULT_BATCH = 500
 
@@ -144,13 +147,17 @@ class RotationReport:
 def _remaining(session: Session, key_name: str, active_id: uuid.UUID) -> dict[str, int]:
     out = {}
     for table, _, key_col, _ in CIPHERTEXT_COLUMNS:
-        out[table] = session.execute(
-            text(
-                f"SELECT count(*) FROM {table} t JOIN encryption_keys k ON k.id = t.{key_col}"
-                " WHERE k.key_name = :n AND k.id <> :a"
-            ),
-            {"n": key_name, "a": active_id},
-        ).scalar_one()
+        # A table may hold two ciphertext columns (webhooks): their counts add up.
+        out[table] = (
+            out.get(table, 0)
+            + session.execute(
+                text(
+                    f"SELECT count(*) FROM {table} t JOIN encryption_keys k ON k.id = t.{key_col}"
+                    " WHERE k.key_name = :n AND k.id <> :a"
+                ),
+                {"n": key_name, "a": active_id},
+            ).scalar_one()
+        )
     return out
 
 

@@ -284,7 +284,13 @@ class WebhookDeliveryLog(UUIDPrimaryKey, CreatedAt, Base):
     # retention never waits on the delivery log.
     domain_event_id: Mapped[uuid.UUID | None]
     # Standard Webhooks' webhook-id (msg_...): the same on every attempt and replay.
-    message_id: Mapped[str] = limited(64, ascii=True)
+    message_id: Mapped[str] = limited(
+        64,
+        ascii=True,
+        server_default=text(
+            "('msg_'::text || replace((gen_random_uuid())::text, '-'::text, ''::text))"
+        ),
+    )
     # Deliveries of one aggregate to one endpoint go out in event_sequence order.
     aggregate_id: Mapped[str | None] = limited(200)
     event_sequence: Mapped[int | None] = mapped_column(BigInteger)

@@ -21,6 +21,10 @@ from core.crypto.keys import ensure_local_key, resolve_key
 from core.errors import DomainError, NotFound
 
 WEBHOOK_KEY = "webhook_secret"
+# Version 1 of the key, registered by the first sealing when no version is: set this
+# variable to a Fernet key in production (`python -m core new-key`); the local setup
+# generates one into the keys folder (core.crypto.keys.ensure_local_key says so).
+FIRST_REFERENCE = "env:FASHIONISTAS_WEBHOOK_KEY_V1"
 PREFIX = "whsec_"
 
 
@@ -46,11 +50,21 @@ def _fernet(reference: str) -> Fernet:
 def seal(session: Session, secret: str) -> tuple[str, uuid.UUID]:
     """(ciphertext, key id) of `secret` under the active `webhook_secret` key.
 
-    Raises NotFound when no version of the key is registered, KeyNotConfigured.
+    The first sealing registers version 1 of the key (FIRST_REFERENCE) in the caller's
+    transaction (the audit trail records it). Raises KeyNotConfigured, PermissionDenied
+    for a caller who may not register a key (admins may).
     """
-    row = session.execute(
-        text("SELECT id, key_reference FROM encryption_active_key(:n)"), {"n": WEBHOOK_KEY}
-    ).one_or_none()
+    active = text("SELECT id, key_reference FROM encryption_active_key(:n)")
+    row = session.execute(active, {"n": WEBHOOK_KEY}).one_or_none()
+    if row is None:
+        session.execute(
+            text(
+                "INSERT INTO encryption_keys (key_name, key_version, key_reference, is_active)"
+                " VALUES (:n, 1, :r, true) ON CONFLICT DO NOTHING"
+            ),
+            {"n": WEBHOOK_KEY, "r": FIRST_REFERENCE},
+        )
+        row = session.execute(active, {"n": WEBHOOK_KEY}).one_or_none()
     if row is None:
         raise NotFound(f"No active encryption key named {WEBHOOK_KEY} is registered.")
     return _fernet(row.key_reference).encrypt(secret.encode()).decode(), row.id

@@ -25,9 +25,9 @@
   `previous_secret_key_id`, `previous_secret_expires_at`), failure tracking
   (`failing_since`, `disabled_at`, `disabled_reason`). The plain `secret_key` column must
   stay empty (a CHECK): existing rows with a plain secret (the demo's made-up ones) lose it
-  and are disabled with a reason, so nothing is ever sent signed by a known secret. The key
-  version 1 of `webhook_secret` is registered as env:FASHIONISTAS_WEBHOOK_KEY_V1 (created
-  locally by core.crypto.ensure_local_key when nothing configures it). Admins see and
+  and are disabled with a reason, so nothing is ever sent signed by a known secret. (The
+  first sealing registers version 1 of `webhook_secret` as env:FASHIONISTAS_WEBHOOK_KEY_V1;
+  core/webhooks/secrets.py.) Admins see and
   manage every endpoint (policy `webhooks_admin`), owners their own (0003's
   `webhooks_own`). The audit trigger masks the sealed secrets too.
 - webhook_delivery_logs: one row per (domain event, endpoint) (unique with created_at,
@@ -53,7 +53,6 @@ down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-WEBHOOK_KEY = ("webhook_secret", "env:FASHIONISTAS_WEBHOOK_KEY_V1")
 # The webhooks audit trigger's (key, masked) before and after.
 AUDIT_BEFORE = ("id", "secret_key,headers")
 AUDIT_AFTER = ("id", "secret_key,headers,secret_sealed,previous_secret_sealed")
@@ -66,6 +65,8 @@ GUARD_AFTER = (
     "name,description,url,secret_key,headers,secret_sealed,previous_secret_sealed",
     "",
 )
+# As 0016 names them: a guard this migration installs again (tests/test_gdpr_registry.py).
+GUARDED_AGAIN: tuple[tuple[str, str, str, str, str], ...] = (("webhooks", *GUARD_AFTER),)
 PLAINTEXT_DISABLED = (
     "Its signing secret was stored in plain text before migration 0017 and was removed;"
     " rotate the secret and enable the endpoint again."
@@ -237,6 +238,8 @@ FUNCTION_SIGNATURES = (
 )
 
 TS = sa.TIMESTAMP(timezone=True)
+# A new delivery's Standard Webhooks id when its writer names none.
+MESSAGE_ID = "('msg_'::text || replace((gen_random_uuid())::text, '-'::text, ''::text))"
 
 
 def _quote(conn: sa.Connection, name: str) -> str:
@@ -335,13 +338,6 @@ def _webhooks() -> None:
     )
     _audit_trigger(AUDIT_AFTER)
     _guard(GUARD_AFTER)
-    op.execute(
-        sa.text(
-            "INSERT INTO encryption_keys (key_name, key_version, key_reference, is_active)"
-            " SELECT :n, 1, :r, true WHERE NOT EXISTS"
-            " (SELECT 1 FROM encryption_keys WHERE key_name = :n)"
-        ).bindparams(n=WEBHOOK_KEY[0], r=WEBHOOK_KEY[1])
-    )
 
 
 def _deliveries() -> None:
@@ -364,7 +360,7 @@ def _deliveries() -> None:
         ),
     )
     op.execute(f"UPDATE {t} SET message_id = 'msg_' || replace(id::text, '-', '')")
-    op.alter_column(t, "message_id", nullable=False)
+    op.alter_column(t, "message_id", nullable=False, server_default=sa.text(MESSAGE_ID))
     _check(t, "message_id_length", "char_length(message_id) <= 64 AND message_id ~ '^[!-~]*$'")
     _check(t, "aggregate_id_length", "char_length(aggregate_id) <= 200")
     _check(t, "locked_by_length", "char_length(locked_by) <= 200")
@@ -451,6 +447,5 @@ def downgrade() -> None:
         "secret_sealed",
     ):
         op.drop_column("webhooks", column)
-    op.execute("DELETE FROM encryption_keys WHERE key_name = 'webhook_secret'")
     op.drop_index("idx_domain_events_pending_sequence", table_name="domain_events")
     op.drop_column("domain_events", "sequence")
