@@ -9,7 +9,10 @@ nothing to its next user. Leaving the block without `uow.commit()` rolls everyth
 The database believes the session token, not the user id: on the app role
 `app_current_user_id()` is the user of the valid session named by `app.session` (migration
 0012), so a connection that only claims `app.user_id` acts as nobody. Only the owner's
-connections (migrations, demo, command line) are taken at their word.
+connections (migrations, demo, command line) are taken at their word. An actor with
+`require_session` (an API key's, which the API keeps a few seconds) is refused with
+Unauthenticated when that first statement finds its session ended, instead of acting as
+nobody: a revoked key stops at its very next unit of work.
 
 Every database error leaves the block as a DomainError where one applies
 (core.errors.from_database_error): a refused constraint as ValidationError or Conflict, a
