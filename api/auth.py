@@ -44,12 +44,34 @@ def rate_limit_enabled() -> bool:
     )
 
 
+def key_cache_enabled() -> bool:
+    """FASHIONISTAS_API_KEY_CACHE=off: every request checks its key in the database and
+    counts one request (core.api_keys.authenticate), as before the principal cache; for
+    the benchmark's comparison only (bench/api.py)."""
+    return os.environ.get("FASHIONISTAS_API_KEY_CACHE", "on").strip().lower() not in (
+        "off",
+        "0",
+        "false",
+        "no",
+    )
+
+
 _RATE_LIMIT = rate_limit_enabled()
+_KEY_CACHE = key_cache_enabled()
 
 
 def _authenticate(raw: str, request: Request, path: str) -> Any:
-    from core.api_keys import authenticate
+    from core.api_keys import authenticate, check_key
 
+    if _KEY_CACHE:
+        # The principal kept a few seconds and rate tokens leased in batches; a revoked
+        # key still stops at once (its unit of work refuses it, see forget_principal).
+        return check_key(
+            raw,
+            ip_address=client_address(request),
+            user_agent=request.headers.get("user-agent"),
+            count=_RATE_LIMIT,
+        )
     return authenticate(
         raw,
         method=request.method,
@@ -58,6 +80,18 @@ def _authenticate(raw: str, request: Request, path: str) -> Any:
         user_agent=request.headers.get("user-agent"),
         count=_RATE_LIMIT,
     )
+
+
+def forget_principal(request: Request) -> None:
+    """The request's unit of work found its key's session ended (revoked, owner
+    deactivated or erased): drop the key from this process's cache, so the next request
+    asks the database, and answer without the key's RateLimit-* headers."""
+    from core.api_keys import forget
+
+    principal = getattr(request.state, "principal", None)
+    if principal is not None:
+        forget(principal)
+        request.state.principal = None
 
 
 def client_address(request: Request) -> str | None:

@@ -259,6 +259,10 @@ def install(app: FastAPI) -> None:
 
     async def on_domain(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DomainError)
+        if isinstance(exc, Unauthenticated):
+            from api.auth import forget_principal
+
+            forget_principal(request)
         return domain_problem(exc, request.url.path)
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:

@@ -11,7 +11,11 @@ Per round, the same client count in several processes for the same time:
 - **get on** — an authenticated GET /v1/events/{id}/ticket-types (live availability)
   with usage logging and rate limiting on;
 - **get off** — the same GET on an API process with both off
-  (FASHIONISTAS_API_USAGE_LOG=off, FASHIONISTAS_API_RATE_LIMIT=off).
+  (FASHIONISTAS_API_USAGE_LOG=off, FASHIONISTAS_API_RATE_LIMIT=off);
+- **api percall / get percall** — the checkout and the GET on a third API process with
+  FASHIONISTAS_API_KEY_CACHE=off: usage log and rate limit on, but every request checks
+  its key and counts itself in the database (core.api_keys.authenticate), as before the
+  principal cache and rate-token leases (`--scenarios core,api,api_percall,...`).
 
 It prints each round and the medians with the ratios: api / core (goal >= 0.8) and
 get on / get off (goal >= 0.9). `--variant` runs the API differently (uvicorn workers,
@@ -197,7 +201,7 @@ def client_process(
             try:
                 if scenario == "core":
                     _core_checkout(actor, target, rng.randint(1, 2))
-                elif scenario in ("api", "api_off"):
+                elif scenario in ("api", "api_off", "api_percall"):
                     _api_checkout(client, target, rng.randint(1, 2))
                 else:
                     _api_get(client, target, 1)
@@ -385,7 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
                 assert patched != definition
                 conn.exec_driver_sql(patched)
-        on_port, off_port = free_port(), free_port()
+        on_port, off_port, percall_port = free_port(), free_port(), free_port()
         servers = [
             start_api(owner_url, on_port, "/tmp/bench-api-on.log", workers=args.workers),
             start_api(
@@ -397,12 +401,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                 FASHIONISTAS_API_RATE_LIMIT="off",
             ),
         ]
+        if any(s.endswith("_percall") for s in scenarios):
+            servers.append(
+                start_api(
+                    owner_url,
+                    percall_port,
+                    "/tmp/bench-api-percall.log",
+                    workers=args.workers,
+                    FASHIONISTAS_API_KEY_CACHE="off",
+                )
+            )
         setup["urls"] = {
             "core": None,
             "api": f"http://127.0.0.1:{on_port}",
             "api_off": f"http://127.0.0.1:{off_port}",
             "get_on": f"http://127.0.0.1:{on_port}",
             "get_off": f"http://127.0.0.1:{off_port}",
+            "api_percall": f"http://127.0.0.1:{percall_port}",
+            "get_percall": f"http://127.0.0.1:{percall_port}",
         }
         figures: dict[str, list[dict[str, float]]] = {s: [] for s in scenarios}
         try:
@@ -411,7 +427,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     # Alternating order, so neither side always runs on a warmer machine.
                     order = scenarios if round_ % 2 else list(reversed(scenarios))
                     for scenario in order:
-                        server = servers[1] if scenario.endswith("_off") else servers[0]
+                        server = servers[
+                            1 if scenario.endswith("_off") else 2 if scenario.endswith("_percall")
+                            else 0
+                        ]  # fmt: skip
                         result = run_round(
                             pool, scenario, setup, args, 0 if scenario == "core" else server.pid
                         )
@@ -443,6 +462,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for s in scenarios:
         print(f"  {s:10s} {med[s]:9.1f} {p50[s]:8.1f} {cpu[s]:10.2f}")
     ok = True
+    for s in ("api_percall", "get_percall"):
+        base = s.replace("_percall", "_on" if s.startswith("get") else "")
+        if s in med and base in med and med[s]:
+            print(f"  {base} / {s} = {med[base] / med[s]:.3f}  (principal cache and leases)")
     for num, den, goal in (("api", "core", 0.8), ("get_on", "get_off", 0.9)):
         if num in med and den in med and med[den]:
             ratio = med[num] / med[den]

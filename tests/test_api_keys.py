@@ -22,8 +22,11 @@ from core.api_keys import (
     SCOPES,
     EndpointSpec,
     authenticate,
+    check_key,
+    clear_cache,
     create_key,
     flush_usage,
+    forget,
     list_keys,
     record_usage,
     register_endpoints,
@@ -33,6 +36,7 @@ from core.api_keys import (
     usage_summary,
 )
 from core.auth import Identity
+from core.checkout.wire import PipelinedWork
 from core.config import PROJECT_ROOT
 from core.db import Actor, unit_of_work
 from core.errors import NotFound, PermissionDenied, RateLimited, Unauthenticated, ValidationError
@@ -644,3 +648,142 @@ def test_a_keys_session_is_opened_once_and_renewed_when_it_runs_out(
     with owner.connect() as conn:
         count, until = conn.execute(sessions, {"k": created.key_id}).one()
     assert count == 1 and until > datetime.now(UTC) + timedelta(minutes=5)
+
+
+# ---------------------------------------------- check_key: cached principal, leased tokens
+
+
+def _check(raw: str, count: bool = True):
+    return check_key(raw, ip_address="203.0.113.9", user_agent="pytest", count=count)
+
+
+def _window_hits(owner: Engine, key_id) -> int:
+    with owner.connect() as conn:
+        return conn.execute(
+            text("SELECT hits FROM api_rate_windows WHERE api_key_id = :k"), {"k": key_id}
+        ).scalar_one()
+
+
+def test_check_key_keeps_the_principal_and_leases_tokens_in_batches(
+    owner: Engine, admin: Identity, organizer: Identity
+) -> None:
+    created = _key(owner, admin, organizer, rate_limit=40)  # leases of 40 // 20 = 2
+    clear_cache()
+    _wait_for_fresh_minute()
+    first = _check(created.secret)
+    assert first.actor.require_session and first.key_id == created.key_id
+    assert "key_digest" not in repr(first) and created.secret not in repr(first)
+    assert (_window_hits(owner, created.key_id), first.remaining) == (1, 39)
+    second = _check(created.secret)  # a lease of two: this request's and one more
+    assert (_window_hits(owner, created.key_id), second.remaining) == (3, 38)
+    third = _check(created.secret)  # spent locally: no round trip, the window unchanged
+    assert (_window_hits(owner, created.key_id), third.remaining) == (3, 37)
+    assert third.actor.session_token == first.actor.session_token
+    with unit_of_work(third.actor) as uow:
+        assert uow.session.execute(text("SELECT app_current_user_id()")).scalar() == (
+            organizer.user_id
+        )
+    # Uncounted (rate limiting off), the key is still checked and nothing is leased.
+    clear_cache()
+    assert _check(created.secret, count=False).remaining == 40
+    assert _window_hits(owner, created.key_id) == 3
+
+
+@pytest.mark.parametrize("how", ["revoked", "deactivated", "expired"])
+def test_a_cached_key_stops_at_its_next_unit_of_work(
+    owner: Engine, admin: Identity, how: str
+) -> None:
+    person = make_person(owner, ["organizer"])
+    created = _key(owner, admin, person, rate_limit=40)
+    clear_cache()
+    _wait_for_fresh_minute()
+    _check(created.secret)  # a first lease of one token
+    principal = _check(created.secret)  # a lease of two: one left in this process
+    with owner.begin() as conn:
+        conn.execute(
+            text(
+                {
+                    "revoked": "UPDATE api_keys SET revoked_at = now() WHERE id = :k",
+                    "deactivated": "UPDATE users SET status = 'inactive'"
+                    " WHERE id = (SELECT user_id FROM api_keys WHERE id = :k)",
+                    "expired": "UPDATE api_keys SET expires_at = now() WHERE id = :k",
+                }[how]
+            ),
+            {"k": created.key_id},
+        )
+    # The process still has the principal (for up to CACHE_SECONDS) ...
+    cached = _check(created.secret)
+    assert cached.key_id == created.key_id
+    # ... but no unit of work runs with it, pipelined or not.
+    with pytest.raises(Unauthenticated), unit_of_work(cached.actor, read_only=True):
+        pass
+    with pytest.raises(Unauthenticated), PipelinedWork(cached.actor) as work:
+        work.require("box_office.sell")
+    forget(cached)
+    with pytest.raises(Unauthenticated):
+        _check(created.secret)
+    assert principal.actor == cached.actor
+
+
+def test_an_ended_dashboard_session_still_acts_as_nobody(
+    owner: Engine, organizer: Identity
+) -> None:
+    # Only actors that require their session are refused; a signed-in person whose
+    # session ended meanwhile acts as nobody, as before (the dashboard signs them out).
+    person = make_person(owner, ["organizer"])
+    with owner.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE auth_sessions SET revoked_at = now(), revoked_reason = 'signed_out'"
+                " WHERE user_id = :u"
+            ),
+            {"u": person.user_id},
+        )
+    with unit_of_work(person.actor(), read_only=True) as uow:
+        assert uow.session.execute(text("SELECT app_current_user_id()")).scalar() is None
+
+
+_LEASING_CLIENT = r"""
+import sys
+from sqlalchemy import create_engine
+from core.db import use_engine
+from core.db.engine import app_url
+from core.errors import RateLimited
+from core.api_keys import check_key
+
+use_engine(create_engine(app_url(sys.argv[1])))
+ok = limited = 0
+for _ in range(int(sys.argv[3])):
+    try:
+        check_key(sys.argv[2], ip_address=None, user_agent=None)
+        ok += 1
+    except RateLimited:
+        limited += 1
+print(ok, limited)
+"""
+
+
+def test_two_leasing_processes_together_never_exceed_the_limit(
+    owner: Engine, admin: Identity, organizer: Identity
+) -> None:
+    limit = 100  # leases of 5
+    created = _key(owner, admin, organizer, rate_limit=limit)
+    url = owner.url.render_as_string(hide_password=False)
+    _wait_for_fresh_minute()
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _LEASING_CLIENT, url, created.secret, "80"],
+            stdout=subprocess.PIPE,
+            env=env,
+            cwd=PROJECT_ROOT,
+        )
+        for _ in range(2)
+    ]
+    results = [tuple(map(int, p.communicate(timeout=120)[0].split())) for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    ok = sum(ok for ok, _ in results)
+    # Never more than the limit; at most one lease per process left unspent at the end.
+    assert limit - 2 * (limit // 20) <= ok <= limit, results
+    assert sum(limited for _, limited in results) == 160 - ok
+    assert _window_hits(owner, created.key_id) == limit

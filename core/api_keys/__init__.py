@@ -6,6 +6,8 @@ SHA-256 of the whole key (migration 0016; docs/API.md says why a fast hash is ri
 random secret). `authenticate` checks a presented key, counts its rate window and
 returns a principal whose `actor` acts as the key's owner under row-level security and
 in the audit trail: the key's own sign-in session, whose token is derived from the key.
+`check_key`, the API's per-request check, keeps the principal a few seconds and leases
+rate tokens in batches (core/api_keys/auth.py says how revocation stays immediate).
 
 Every write here is audited by the api_keys audit trigger (key_hash masked); the key
 itself is never stored, logged, put in an error message or in a repr.
@@ -14,6 +16,9 @@ itself is never stored, logged, put in an error message or in a repr.
 from core.api_keys.auth import (
     ApiPrincipal,
     authenticate,
+    check_key,
+    clear_cache,
+    forget,
     require_scope,
     session_token,
 )
@@ -41,8 +46,11 @@ __all__ = [
     "KeyInfo",
     "UsageBucket",
     "authenticate",
+    "check_key",
+    "clear_cache",
     "create_key",
     "flush_usage",
+    "forget",
     "get_key",
     "hash_key",
     "list_keys",

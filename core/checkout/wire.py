@@ -30,7 +30,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from core.checkout.refusals import refusal
 from core.db import Actor
 from core.db.engine import get_engine
-from core.db.uow import ACTOR_CONTEXT, context_params
+from core.db.uow import ACTOR_CONTEXT, check_session, context_params
 from core.errors import PermissionDenied, from_database_error
 
 # The unit of work's own statement, with psycopg's placeholders instead of SQLAlchemy's.
@@ -47,6 +47,9 @@ class PipelinedWork:
         self.actor = actor
         self.lock_timeout_ms = lock_timeout_ms
         self._committed = False
+        # Whether the actor's session was found valid (core.db.uow.check_session); read
+        # with the first answer that comes back, so it costs no round trip of its own.
+        self._session_checked = not actor.require_session
 
     def __enter__(self) -> PipelinedWork:
         try:
@@ -60,7 +63,8 @@ class PipelinedWork:
             self._raw: psycopg.Connection = self._conn.connection.driver_connection
             self._pipelining = self._raw.pipeline()
             self._pipeline = self._pipelining.__enter__()
-            self._raw.cursor().execute(
+            self._context = self._raw.cursor()
+            self._context.execute(
                 SET_CONTEXT, context_params(self.actor, lock_timeout_ms=self.lock_timeout_ms)
             )
         except BaseException as exc:
@@ -79,6 +83,7 @@ class PipelinedWork:
             cursor = self._raw.cursor()
             cursor.execute(PERMISSION, {"ps": list(permissions)})
             row = cursor.fetchone()  # the pipeline's first round trip
+            self._check_session()
             if row is not None and row[0]:
                 return
         raise PermissionDenied(
@@ -94,10 +99,20 @@ class PipelinedWork:
     def sync(self) -> None:
         """Send what is queued and wait for it (a round trip, nothing committed)."""
         self._pipeline.sync()
+        self._check_session()
 
     def commit(self) -> None:
+        if not self._session_checked:
+            # Nothing read back yet: make sure the actor's session holds before committing.
+            self._pipeline.sync()
+            self._check_session()
         self._raw.commit()
         self._committed = True
+
+    def _check_session(self) -> None:
+        if not self._session_checked:
+            check_session(self.actor, self._context.fetchone())
+            self._session_checked = True
 
     def __exit__(
         self,

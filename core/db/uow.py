@@ -9,7 +9,10 @@ nothing to its next user. Leaving the block without `uow.commit()` rolls everyth
 The database believes the session token, not the user id: on the app role
 `app_current_user_id()` is the user of the valid session named by `app.session` (migration
 0012), so a connection that only claims `app.user_id` acts as nobody. Only the owner's
-connections (migrations, demo, command line) are taken at their word.
+connections (migrations, demo, command line) are taken at their word. An actor with
+`require_session` (an API key's, which the API keeps a few seconds) is refused with
+Unauthenticated when that first statement finds its session ended, instead of acting as
+nobody: a revoked key stops at its very next unit of work.
 
 Every database error leaves the block as a DomainError where one applies
 (core.errors.from_database_error): a refused constraint as ValidationError or Conflict, a
@@ -33,7 +36,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.db.engine import get_sessionmaker
-from core.errors import ConcurrentUpdate, DomainError, PermissionDenied, from_database_error
+from core.errors import (
+    ConcurrentUpdate,
+    DomainError,
+    PermissionDenied,
+    Unauthenticated,
+    from_database_error,
+)
 from core.models.limits import IP_ADDRESS, USER_AGENT
 
 log = logging.getLogger(__name__)
@@ -52,6 +61,10 @@ class Actor:
     # The raw token of the person's sign-in session (core.auth opens it): the database
     # takes the acting person from it. Kept out of repr so it never lands in a log.
     session_token: str | None = field(default=None, repr=False)
+    # The unit of work refuses (Unauthenticated) when `session_token` no longer names a
+    # valid session, instead of acting as nobody: an API key's actor, whose principal the
+    # API keeps for a few seconds, so a revoked key stops at its very next request.
+    require_session: bool = False
 
     def __post_init__(self) -> None:
         # Whatever the browser or a proxy sends: kept to the audit columns' limits (they
@@ -69,7 +82,10 @@ class Actor:
 
 # One round trip opens every unit of work (core/checkout/wire.py sends the same statement
 # pipelined). Switching a transaction to read-only is allowed after its first snapshot
-# (only the way back is not), so it can ride along here too.
+# (only the way back is not), so it can ride along here too. Its last column says, for an
+# actor that requires its session, whether the session just set is still valid (the
+# target list is evaluated left to right, so app_current_user_id() sees app.session);
+# for every other actor it is NULL and costs nothing.
 ACTOR_CONTEXT = text(
     "SELECT set_config('app.session', :session, true),"
     " set_config('app.user_id', :user_id, true),"
@@ -77,8 +93,11 @@ ACTOR_CONTEXT = text(
     " set_config('app.user_agent', :user_agent, true),"
     " set_config('lock_timeout', coalesce(:lock_timeout, current_setting('lock_timeout')),"
     " true),"
-    " set_config('transaction_read_only', :read_only, true)"
+    " set_config('transaction_read_only', :read_only, true),"
+    " CASE WHEN CAST(:check_session AS boolean) THEN app_current_user_id() IS NOT NULL END"
 )
+# The position of that column in ACTOR_CONTEXT's row.
+SESSION_VALID = 6
 
 
 def context_params(
@@ -92,7 +111,16 @@ def context_params(
         "user_agent": actor.user_agent or "",
         "lock_timeout": f"{int(lock_timeout_ms)}ms" if lock_timeout_ms is not None else None,
         "read_only": "on" if read_only else "off",
+        "check_session": bool(actor.require_session and actor.session_token),
     }
+
+
+def check_session(actor: Actor, row: Any) -> None:
+    """Raise Unauthenticated when `actor` requires its session and ACTOR_CONTEXT's `row`
+    says it has ended (a key revoked, its owner deactivated or erased, the key expired)."""
+    ended = row is None or row[SESSION_VALID] is not True
+    if actor.require_session and actor.session_token and ended:
+        raise Unauthenticated()
 
 
 class UnitOfWork:
@@ -111,12 +139,13 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self.session = get_sessionmaker()()
         try:
-            self.session.execute(
+            row = self.session.execute(
                 ACTOR_CONTEXT,
                 context_params(
                     self.actor, read_only=self.read_only, lock_timeout_ms=self.lock_timeout_ms
                 ),
-            )
+            ).one()
+            check_session(self.actor, row)
         except BaseException as exc:
             self._close()
             translated = _translate(exc)
