@@ -151,6 +151,18 @@ def _timed(conn: Connection, me: uuid.UUID, session: str, sql: str) -> tuple[flo
     return elapsed, (rows[0].total if rows else 0)
 
 
+def sessions_of(owner: Engine, people: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """A sign-in session per person (the app role believes only a session the database
+    issued, migration 0012), opened as the owner before the clock starts."""
+    with owner.begin() as conn:
+        return {
+            p: conn.execute(
+                text("SELECT auth_open_session(:u, 'issued', 600)"), {"u": p}
+            ).scalar_one()
+            for p in people
+        }
+
+
 def measure(
     app: Engine, owner: Engine, scenario: Scenario, people: list[uuid.UUID], repeat: int,
     rng: random.Random,
@@ -158,6 +170,7 @@ def measure(
     """Medians (ms) of the RLS and the explicit query, interleaved, first 50 rounds warm-up."""
     rls_times: list[float] = []
     explicit_times: list[float] = []
+    tokens = sessions_of(owner, people)
     with app.connect() as app_conn, owner.connect() as owner_conn:
         for i in range(repeat + 50):
             me = rng.choice(people)
@@ -169,7 +182,7 @@ def measure(
                 pair.reverse()  # alternating which goes first
             totals = []
             for conn, sql, times in pair:
-                elapsed, total = _timed(conn, me, sql)
+                elapsed, total = _timed(conn, me, tokens[me], sql)
                 totals.append(total)
                 if i >= 50:
                     times.append(elapsed)
@@ -223,13 +236,21 @@ def _sale_event(owner: Engine, sales: int) -> tuple[uuid.UUID, uuid.UUID, uuid.U
     return event, ticket_type, staff
 
 
-def _sale(conn: Connection, me: uuid.UUID | None, event: uuid.UUID, ticket: uuid.UUID) -> float:
+def _sale(
+    conn: Connection, me: uuid.UUID | None, token: str, event: uuid.UUID, ticket: uuid.UUID
+) -> float:
     session = f"bench-{uuid.uuid4().hex}"
     params = {"e": event, "s": session, "types": [ticket], "k": f"k-{session}"}
     elapsed = 0.0
     for sql in (HOLD, PLACE):
         with conn.begin():
-            conn.execute(text("SELECT set_config('app.user_id', :u, true)"), {"u": str(me or "")})
+            conn.execute(
+                text(
+                    "SELECT set_config('app.user_id', :u, true),"
+                    " set_config('app.session', :t, true)"
+                ),
+                {"u": str(me or ""), "t": token},
+            )
             started = time.perf_counter()
             conn.execute(text(sql), {**params, "ref": f"ref-{session}"}).one()
             elapsed += time.perf_counter() - started
@@ -241,13 +262,15 @@ def measure_sales(app: Engine, owner: Engine, repeat: int) -> tuple[float, float
     event, ticket, staff = _sale_event(owner, 2 * (repeat + 50))
     rls_times: list[float] = []
     owner_times: list[float] = []
+    tokens = sessions_of(owner, [staff])
     with app.connect() as app_conn, owner.connect() as owner_conn:
         for i in range(repeat + 50):
             pair = [(app_conn, staff, rls_times), (owner_conn, None, owner_times)]
             if i % 2:
                 pair.reverse()
             for conn, me, times in pair:
-                elapsed = _sale(conn, me, event, ticket)
+                token = tokens[me] if me is not None else ""
+                elapsed = _sale(conn, me, token, event, ticket)
                 if i >= 50:
                     times.append(elapsed)
     return statistics.median(rls_times) * 1000, statistics.median(owner_times) * 1000
@@ -299,9 +322,13 @@ def measure_helper(app: Engine, owner: Engine, person: uuid.UUID) -> tuple[float
         conn.execute(text(f'GRANT EXECUTE ON FUNCTION bench_nested_event_ids() TO "{app_role}"'))
     flat: list[float] = []
     nested: list[float] = []
+    token = sessions_of(owner, [person])[person]
     with app.connect() as conn, conn.begin():
         conn.execute(text(PER_CALL))
-        conn.execute(text("SELECT set_config('app.user_id', :u, true)"), {"u": str(person)})
+        conn.execute(
+            text("SELECT set_config('app.user_id', :u, true), set_config('app.session', :t, true)"),
+            {"u": str(person), "t": token},
+        )
         for i in range(20):
             for is_nested, times in ((False, flat), (True, nested))[:: 1 if i % 2 else -1]:
                 times.append(

@@ -25,7 +25,12 @@ if TYPE_CHECKING:
 # The demo signs nobody in (no passwords, so no sessions or throttles either), and tests
 # sharing the session's database do: the sign-in tables are not the demo's.
 SIGN_IN = {"user_credentials", "auth_sessions", "sign_in_throttles"}
-TABLES = sorted(set(Base.metadata.tables) - {"audit_chain_head", "audit_actions"} - SIGN_IN)
+# API rate windows count requests as they come (migration 0016); the demo sends none, and
+# API tests sharing the session's database do.
+REQUEST_COUNTS = {"api_rate_windows"}
+TABLES = sorted(
+    set(Base.metadata.tables) - {"audit_chain_head", "audit_actions"} - SIGN_IN - REQUEST_COUNTS
+)
 ANALYTICS = (
     "campaign_analytics",
     "sponsor_analytics",

@@ -173,6 +173,9 @@ def change_endpoint(
 
     actor = actor_of(principal)
     changes = body.model_dump(exclude_unset=True, exclude={"is_active"})
+    # A name, URL or event list cannot be emptied: null leaves them as they are; a null
+    # description clears it.
+    changes = {k: v for k, v in changes.items() if v is not None or k == "description"}
     if "events" in changes:
         changes["events"] = list(changes["events"])
     endpoint = update_endpoint(actor, endpoint_id, **changes) if changes else None
